@@ -1,0 +1,212 @@
+package jelly
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// field describes one exported struct field as jelly sees it.
+type field struct {
+	name   string       // jelly name (dictionary key)
+	index  []int        // path for reflect, through embedded structs
+	tagged bool         // name came from a `jelly:"..."` tag
+	key    []any        // shared, read-only expression [unicode, name]
+	typ    reflect.Type // field type
+}
+
+// structInfo is the cached field list of a struct type.
+type structInfo struct {
+	fields []field
+	byName map[string]int // jelly name -> index into fields
+	byFold map[string]int // lower-cased jelly name -> index (first wins)
+}
+
+// structCache caches structInfo per reflect.Type, like encoding/json's
+// field cache. Entries are computed from the type alone and never change.
+var structCache sync.Map // reflect.Type -> *structInfo
+
+// fieldName applies the naming rule: the Go name with its first letter
+// lower-cased.
+func fieldName(goName string) string {
+	r, n := utf8.DecodeRuneInString(goName)
+	l := unicode.ToLower(r)
+	if l == r {
+		return goName
+	}
+	return string(l) + goName[n:]
+}
+
+func cachedStructInfo(t reflect.Type) *structInfo {
+	if si, ok := structCache.Load(t); ok {
+		return si.(*structInfo)
+	}
+	si, _ := structCache.LoadOrStore(t, buildStructInfo(t))
+	return si.(*structInfo)
+}
+
+// buildStructInfo lists the exported fields of t, promoting the fields of
+// embedded structs the way encoding/json does: a field at a shallower depth
+// hides deeper ones of the same name; among fields at the same depth a
+// single tagged one wins, and otherwise all of them are dropped.
+func buildStructInfo(t reflect.Type) *structInfo {
+	type candidate struct {
+		field
+		depth int
+	}
+	var cands []candidate
+	type level struct {
+		typ   reflect.Type
+		index []int
+	}
+	visited := map[reflect.Type]bool{}
+	cur := []level{{typ: t}}
+	for depth := 0; len(cur) > 0; depth++ {
+		var next []level
+		for _, lv := range cur {
+			if visited[lv.typ] {
+				continue
+			}
+			visited[lv.typ] = true
+			for i := 0; i < lv.typ.NumField(); i++ {
+				sf := lv.typ.Field(i)
+				ft := sf.Type
+				if sf.Anonymous {
+					if ft.Kind() == reflect.Pointer {
+						ft = ft.Elem()
+					}
+					if !sf.IsExported() && ft.Kind() != reflect.Struct {
+						continue
+					}
+				} else if !sf.IsExported() {
+					continue
+				}
+				tag := sf.Tag.Get("jelly")
+				if tag == "-" {
+					continue
+				}
+				name, _, _ := strings.Cut(tag, ",")
+				index := make([]int, len(lv.index)+1)
+				copy(index, lv.index)
+				index[len(lv.index)] = i
+				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+					next = append(next, level{typ: ft, index: index})
+					continue
+				}
+				if !sf.IsExported() {
+					continue // an unexported embedded struct with a tag
+				}
+				tagged := name != ""
+				if !tagged {
+					name = fieldName(sf.Name)
+				}
+				cands = append(cands, candidate{field: field{name: name, index: index, tagged: tagged, typ: sf.Type}, depth: depth})
+			}
+		}
+		cur = next
+	}
+	// Pick the dominant field for each name.
+	byName := map[string][]candidate{}
+	var order []string
+	for _, c := range cands {
+		if _, seen := byName[c.name]; !seen {
+			order = append(order, c.name)
+		}
+		byName[c.name] = append(byName[c.name], c)
+	}
+	var fields []field
+	for _, name := range order {
+		cs := byName[name]
+		minDepth := cs[0].depth
+		for _, c := range cs {
+			minDepth = min(minDepth, c.depth)
+		}
+		var top []candidate
+		for _, c := range cs {
+			if c.depth == minDepth {
+				top = append(top, c)
+			}
+		}
+		if len(top) > 1 {
+			var tagged []candidate
+			for _, c := range top {
+				if c.tagged {
+					tagged = append(tagged, c)
+				}
+			}
+			top = tagged
+		}
+		if len(top) == 1 {
+			fields = append(fields, top[0].field)
+		}
+	}
+	sort.Slice(fields, func(i, j int) bool {
+		a, b := fields[i].index, fields[j].index
+		for k := 0; k < len(a) && k < len(b); k++ {
+			if a[k] != b[k] {
+				return a[k] < b[k]
+			}
+		}
+		return len(a) < len(b)
+	})
+	si := &structInfo{fields: fields, byName: map[string]int{}, byFold: map[string]int{}}
+	for i := range si.fields {
+		f := &si.fields[i]
+		f.key = []any{"unicode", f.name}
+		si.byName[f.name] = i
+		fold := strings.ToLower(f.name)
+		if _, ok := si.byFold[fold]; !ok {
+			si.byFold[fold] = i
+		}
+	}
+	return si
+}
+
+// lookup finds the field for a dictionary key: the exact jelly name first,
+// then a case-insensitive match.
+func (si *structInfo) lookup(key string) (*field, bool) {
+	if i, ok := si.byName[key]; ok {
+		return &si.fields[i], true
+	}
+	if i, ok := si.byFold[strings.ToLower(key)]; ok {
+		return &si.fields[i], true
+	}
+	return nil, false
+}
+
+// fieldByIndex returns the field at index for reading; ok is false when an
+// embedded pointer on the way is nil.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+// fieldForSet returns the field at index for writing, allocating nil
+// embedded pointers on the way. ok is false when such a pointer cannot be
+// set (an unexported embedded pointer).
+func fieldForSet(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				if !v.CanSet() {
+					return reflect.Value{}, false
+				}
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
