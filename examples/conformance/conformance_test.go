@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/braidkit/braid/internal/peertest"
+	"github.com/braidkit/braid/pb"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the conformance program once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "conformance")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "conformance")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	require.NoError(t, buildErr, binPath)
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// startProcess starts a server process and waits for the line beginning
+// with prefix that tells where it listens; it returns the rest of the line.
+// The process is stopped when the test ends.
+func startProcess(t *testing.T, prefix string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, name, args...)
+	stdin, err := cmd.StdinPipe() // the Twisted server exits when stdin closes
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		stdin.Close()
+		cancel()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", filepath.Base(name), stderr.String())
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), prefix) {
+				lines <- strings.TrimSpace(strings.TrimPrefix(sc.Text(), prefix))
+				io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case l, ok := <-lines:
+		require.True(t, ok, "server exited before listening; stderr:\n%s", stderr.String())
+		return l
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not start; stderr:\n%s", stderr.String())
+	}
+	return ""
+}
+
+func runClient(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out), err
+}
+
+func twistedServer(t *testing.T, extra ...string) string {
+	py := peertest.Twisted(t)
+	port := startProcess(t, "PORT", py, append([]string{"testdata/twisted_server.py"}, extra...)...)
+	return "tcp:127.0.0.1:" + port
+}
+
+func TestTwistedClientAgainstGoServer(t *testing.T) {
+	py := peertest.Twisted(t)
+	ep := startProcess(t, "LISTENING", binary(t), "-listen", "tcp:127.0.0.1:0")
+	port := ep[strings.LastIndex(ep, ":")+1:]
+	out, err := runClient(t, py, "testdata/twisted_client.py", "127.0.0.1", port)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "PASS ")
+	t.Log(lastLine(out))
+}
+
+func TestGoClientAgainstTwistedServer(t *testing.T) {
+	ep := twistedServer(t)
+	out, err := runClient(t, binary(t), "-connect", ep)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "PASS ")
+	t.Log(lastLine(out))
+}
+
+func TestGoClientFailsAgainstBrokenServer(t *testing.T) {
+	ep := twistedServer(t, "--broken")
+	out, err := runClient(t, binary(t), "-connect", ep)
+	require.Error(t, err, "the client must notice a wrong answer:\n%s", out)
+	require.Contains(t, out, "add 2+3")
+}
+
+func TestGoClientAgainstGoServer(t *testing.T) {
+	ep := startProcess(t, "LISTENING", binary(t), "-listen", "tcp:127.0.0.1:0")
+	out, err := runClient(t, binary(t), "-connect", ep)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "PASS ")
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
+}
+
+// blocker is a client object whose method never answers until released.
+type blocker struct {
+	pb.Referenceable
+	entered chan struct{}
+}
+
+func (b *blocker) RemoteWait(ctx context.Context) error {
+	b.entered <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A Twisted server that dies while a call is pending: the Go call fails at
+// once with ErrConnectionLost, and the client's handler context is
+// cancelled.
+func TestTwistedServerDiesMidCall(t *testing.T) {
+	py := peertest.Twisted(t)
+	cmd := exec.Command(py, "testdata/twisted_server.py")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	port := strings.TrimSpace(strings.TrimPrefix(line, "PORT"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := pb.Dial(ctx, "tcp:127.0.0.1:"+port, nil)
+	require.NoError(t, err)
+	defer b.Close()
+	bl := &blocker{entered: make(chan struct{}, 1)}
+	_, err = b.Root().CallRemote(ctx, "store", bl)
+	require.NoError(t, err)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Root().CallRemote(ctx, "callStored", "wait")
+		errc <- err
+	}()
+	<-bl.entered // the server is now waiting on us, and we on it
+	require.NoError(t, cmd.Process.Kill())
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, pb.ErrConnectionLost)
+	case <-time.After(5 * time.Second):
+		t.Fatal("call hung after the Twisted server died")
+	}
+	<-b.Done()
+	b.Wait() // the blocked handler saw its context cancelled and returned
+}

@@ -1,0 +1,92 @@
+// Command conformance serves, or checks, the PB conformance root that
+// Braid's interoperability tests run against Twisted in both directions.
+//
+//	conformance -listen tcp:127.0.0.1:8787    serve the root
+//	conformance -connect tcp:127.0.0.1:8787   run every check against a server
+//
+// See README.md for the methods of the root.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/braidkit/braid/pb"
+	"github.com/braidkit/braid/transport"
+)
+
+func main() {
+	listen := flag.String("listen", "", "serve the conformance root on this endpoint (tcp:HOST:PORT)")
+	connect := flag.String("connect", "", "run the conformance checks against the server at this endpoint")
+	verbose := flag.Bool("v", false, "log connection events")
+	flag.Parse()
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch {
+	case *listen != "" && *connect == "":
+		if err := serve(ctx, *listen, logger); err != nil {
+			fmt.Fprintln(os.Stderr, "conformance:", err)
+			os.Exit(1)
+		}
+	case *connect != "" && *listen == "":
+		if err := check(ctx, *connect, logger); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL", err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintln(os.Stderr, "usage: conformance -listen ENDPOINT | -connect ENDPOINT")
+		os.Exit(2)
+	}
+}
+
+func serve(ctx context.Context, endpoint string, logger *slog.Logger) error {
+	l, err := transport.Listen(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	srv := &pb.Server{
+		NewRoot: func(*pb.Broker) any { return &Root{} },
+		Config:  pb.Config{Logger: logger},
+	}
+	// Tell the harness where we listen (useful with port 0).
+	fmt.Printf("LISTENING %s\n", transport.EndpointOf(l.Addr()))
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	err = srv.Serve(l)
+	if err == pb.ErrServerClosed || ctx.Err() != nil {
+		return nil
+	}
+	if _, ok := err.(*net.OpError); ok && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func check(ctx context.Context, endpoint string, logger *slog.Logger) error {
+	b, err := pb.Dial(ctx, endpoint, &pb.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	c := &checker{ctx: ctx, root: b.Root(), out: os.Stdout}
+	if err := c.run(); err != nil {
+		return err
+	}
+	fmt.Printf("PASS %d checks\n", c.n)
+	return nil
+}

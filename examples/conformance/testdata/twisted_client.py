@@ -1,0 +1,573 @@
+#!/usr/bin/python3
+"""Stock Twisted PB client that checks a server against the conformance root.
+
+Run it with Debian's interpreter (python3-twisted 22.4):
+
+    /usr/bin/python3 twisted_client.py HOST PORT [--timeout SECONDS] [--verbose]
+
+It connects with an ordinary PBClientFactory, fetches the root object and
+drives it only through callRemote, the way any Twisted user would.  Each
+passed check prints one line ``ok <check>``; at the end it prints
+``PASS <n> checks``.
+
+Exit status:
+    0  every check passed
+    1  a check failed (the first failure is printed with expected and got;
+       a call that gets no answer within the timeout counts as a failure)
+    2  the client could not connect or could not get the root object
+"""
+
+import argparse
+import datetime
+import decimal
+import gc
+import math
+import reprlib
+import sys
+import traceback
+
+from twisted.internet import defer, reactor, task
+from twisted.logger import globalLogBeginner, textFileLogObserver
+from twisted.spread import pb
+
+TIMEOUT = 10.0
+
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxother = 80
+_short.maxlong = 80
+_short.maxlist = 8
+_short.maxtuple = 8
+_short.maxdict = 8
+_short.maxset = 8
+_short.maxfrozenset = 8
+_short.maxlevel = 4
+
+
+def short(value):
+    try:
+        return _short.repr(value)
+    except Exception as exc:  # a CopiedFailure's repr raises on 22.4
+        return "<unprintable %s: %s>" % (type(value).__name__, exc)
+
+
+class CheckFailed(Exception):
+    def __init__(self, name, expected, got):
+        Exception.__init__(self, name)
+        self.name = name
+        self.expected = expected
+        self.got = got
+
+
+class Checker:
+    def __init__(self, root, timeout):
+        self.root = root
+        self.timeout = timeout
+        self.passed = 0
+
+    # ------------------------------------------------------------------
+    # plumbing
+
+    def ok(self, name):
+        self.passed += 1
+        print("ok", name, flush=True)
+
+    def fail(self, name, expected, got):
+        raise CheckFailed(name, expected, got)
+
+    def call(self, ref, method, *args):
+        """callRemote with a timeout: a missing answer fails the call."""
+        try:
+            d = ref.callRemote(method, *args)
+        except Exception:
+            return defer.fail()
+        d.addTimeout(self.timeout, reactor)
+        return d
+
+    @defer.inlineCallbacks
+    def answer(self, name, ref, method, *args):
+        """Call and return the answer; an errback fails check `name`."""
+        try:
+            result = yield self.call(ref, method, *args)
+        except defer.TimeoutError:
+            self.fail(name, "an answer", "no answer within %gs" % self.timeout)
+        except Exception:
+            f = sys.exc_info()
+            self.fail(name, "an answer", "errback %s" % describe_failure(f[1]))
+        return result
+
+    @defer.inlineCallbacks
+    def failure(self, name, ref, method, *args):
+        """Call and return [Failure]; an answer or a timeout fails `name`."""
+        d = self.call(ref, method, *args)
+        holder = []
+        d.addErrback(holder.append)
+        result = yield d
+        if not holder:
+            self.fail(name, "an errback", "answer %s" % short(result))
+        f = holder[0]
+        if f.check(defer.TimeoutError) and not isinstance(f, pb.CopiedFailure):
+            self.fail(name, "an errback", "no answer within %gs" % self.timeout)
+        # Returning a Failure from a Deferred would turn it into an errback,
+        # so hand it back in a one-element list.
+        return [f]
+
+    def turn(self):
+        """Let the reactor run once (so pending writes such as decrefs go out)."""
+        return task.deferLater(reactor, 0, lambda: None)
+
+    def expect_equal(self, name, expected, got):
+        problem = compare(expected, got)
+        if problem is not None:
+            self.fail(name, "%s (%s)" % (short(expected), type(expected).__name__),
+                      "%s (%s) -- %s" % (short(got), type(got).__name__, problem))
+        self.ok(name)
+
+    # ------------------------------------------------------------------
+    # the checks
+
+    @defer.inlineCallbacks
+    def run(self):
+        yield self.check_refs_fresh()
+        yield self.check_echo()
+        yield self.check_add()
+        yield self.check_fail()
+        yield self.check_no_such_method()
+        yield self.check_child()
+        yield self.check_refs()
+        yield self.check_store()
+        # The connection must still be usable after all of the above.
+        got = yield self.answer("echo after all checks", self.root, "echo", "still here")
+        self.expect_equal("echo after all checks", "still here", got)
+
+    @defer.inlineCallbacks
+    def check_refs_fresh(self):
+        got = yield self.answer("refs on a fresh connection", self.root, "refs")
+        self.expect_equal("refs on a fresh connection", 0, got)
+
+    @defer.inlineCallbacks
+    def check_echo(self):
+        for name, value in echo_cases():
+            got = yield self.answer("echo " + name, self.root, "echo", value)
+            self.expect_equal("echo " + name, value, got)
+
+        # dict entries come back in the order they were sent
+        ordered = {"z": 1, "a": 2, b"m": 3, 7: 4, "b": 5}
+        got = yield self.answer("echo dict order", self.root, "echo", ordered)
+        if not isinstance(got, dict) or list(got.keys()) != list(ordered.keys()):
+            self.fail("echo dict order", list(ordered.keys()),
+                      list(got.keys()) if isinstance(got, dict) else short(got))
+        self.ok("echo dict order")
+
+        # identity: a list shared twice comes back as one list
+        x = [1]
+        got = yield self.answer("echo shared reference", self.root, "echo", [x, x])
+        problem = compare([x, x], got)
+        if problem is None and got[0] is not got[1]:
+            problem = "result[0] is not result[1]"
+        if problem is not None:
+            self.fail("echo shared reference", "[x, x] with result[0] is result[1]",
+                      "%s -- %s" % (short(got), problem))
+        self.ok("echo shared reference")
+
+        # a list that contains itself
+        loop = []
+        loop.append(loop)
+        got = yield self.answer("echo self-cycle list", self.root, "echo", loop)
+        if not (type(got) is list and len(got) == 1 and got[0] is got):
+            self.fail("echo self-cycle list", "l with l[0] is l", short(got))
+        self.ok("echo self-cycle list")
+
+        # a tuple holding a list that holds the tuple
+        tup = ([],)
+        tup[0].append(tup)
+        got = yield self.answer("echo tuple-list cycle", self.root, "echo", tup)
+        if not (type(got) is tuple and len(got) == 1 and type(got[0]) is list
+                and len(got[0]) == 1 and got[0][0] is got):
+            self.fail("echo tuple-list cycle", "t with t[0][0] is t", short(got))
+        self.expect_equal("echo tuple-list cycle", tup, got)
+
+        # a dict that holds itself as a value
+        selfdict = {"name": "d"}
+        selfdict["self"] = selfdict
+        got = yield self.answer("echo self-cycle dict", self.root, "echo", selfdict)
+        if not (type(got) is dict and got.get("self") is got and got.get("name") == "d"):
+            self.fail("echo self-cycle dict", "d with d['self'] is d", short(got))
+        self.expect_equal("echo self-cycle dict", selfdict, got)
+
+        # sharing across several levels
+        inner = {"k": [1, 2]}
+        outer = [inner, (inner, inner["k"]), [inner["k"]]]
+        got = yield self.answer("echo shared nested", self.root, "echo", outer)
+        self.expect_equal("echo shared nested", outer, got)
+
+    @defer.inlineCallbacks
+    def check_add(self):
+        cases = [
+            ("add 2+3", 2, 3, 5),
+            ("add big ints 2**100+1", 2 ** 100, 1, 2 ** 100 + 1),
+            ("add big ints to 2**448-1", 2 ** 447, 2 ** 447 - 1, 2 ** 448 - 1),
+            ("add big ints to 0", -(2 ** 448 - 1), 2 ** 448 - 1, 0),
+            ("add int+float", 1, 2.5, 3.5),
+            ("add float+int", 2.25, -3, -0.75),
+            ("add float+float", 0.1, 0.2, 0.1 + 0.2),
+            ("add crossing 2**31 up", 2 ** 31 - 1, 1, 2 ** 31),
+            ("add crossing -2**31 down", -(2 ** 31), -1, -(2 ** 31) - 1),
+            ("add crossing -2**31 up", -(2 ** 31) - 1, 1, -(2 ** 31)),
+            ("add negative result from big", 2 ** 31, -(2 ** 32), -(2 ** 31)),
+            ("add negative big result", -(2 ** 63), -(2 ** 63), -(2 ** 64)),
+        ]
+        for name, a, b, expected in cases:
+            got = yield self.answer(name, self.root, "add", a, b)
+            self.expect_equal(name, expected, got)
+
+    @defer.inlineCallbacks
+    def check_fail(self):
+        for name, message in (("fail boom", "boom"),
+                              ("fail non-ascii message", "d\u00e9j\u00e0 vu \u2603")):
+            [f] = yield self.failure(name, self.root, "fail", message)
+            if not isinstance(f, pb.CopiedFailure):
+                self.fail(name, "a CopiedFailure", describe_failure(f))
+            if f.type not in (b"conformance.Failure", "conformance.Failure"):
+                self.fail(name, "type conformance.Failure", "type %r" % (f.type,))
+            if f.getErrorMessage() != message:
+                self.fail(name, "getErrorMessage() == %r" % (message,),
+                          "getErrorMessage() == %r" % (f.getErrorMessage(),))
+            self.ok(name)
+
+    @defer.inlineCallbacks
+    def check_no_such_method(self):
+        name = "no such method"
+        [f] = yield self.failure(name, self.root, "noSuchMethodHere", 1)
+        type_name = f.type.decode("utf-8", "replace") if isinstance(f.type, bytes) else f.type
+        if not isinstance(type_name, str):
+            type_name = getattr(type_name, "__module__", "") + "." + getattr(
+                type_name, "__qualname__", str(type_name))
+        wanted = "twisted.spread.flavors.NoSuchMethod"
+        if not isinstance(f, pb.CopiedFailure) or not (
+                type_name == wanted or f.check(wanted)):
+            self.fail(name, "a CopiedFailure of type " + wanted, describe_failure(f))
+        self.ok(name)
+
+    @defer.inlineCallbacks
+    def check_child(self):
+        c = yield self.answer("child x", self.root, "child", "x")
+        if not isinstance(c, pb.RemoteReference):
+            self.fail("child x", "a RemoteReference", short(c))
+        self.ok("child x")
+        got = yield self.answer("child x name", c, "name")
+        self.expect_equal("child x name", "x", got)
+        got = yield self.answer("child x get before set", c, "get")
+        self.expect_equal("child x get before set", None, got)
+        got = yield self.answer("child x set 5", c, "set", 5)
+        self.expect_equal("child x set 5", None, got)
+        got = yield self.answer("child x get 5", c, "get")
+        self.expect_equal("child x get 5", 5, got)
+        got = yield self.answer("child x set list", c, "set", [1, "two"])
+        self.expect_equal("child x set list", None, got)
+        got = yield self.answer("child x get list", c, "get")
+        self.expect_equal("child x get list", [1, "two"], got)
+
+        c2 = yield self.answer("child y", self.root, "child", "y")
+        if not isinstance(c2, pb.RemoteReference):
+            self.fail("child y", "a RemoteReference", short(c2))
+        self.ok("child y")
+        got = yield self.answer("child y name", c2, "name")
+        self.expect_equal("child y name", "y", got)
+        got = yield self.answer("child y get independent", c2, "get")
+        self.expect_equal("child y get independent", None, got)
+        got = yield self.answer("child y set", c2, "set", "why")
+        self.expect_equal("child y set", None, got)
+        got = yield self.answer("child x unchanged by y", c, "get")
+        self.expect_equal("child x unchanged by y", [1, "two"], got)
+        got = yield self.answer("child y get", c2, "get")
+        self.expect_equal("child y get", "why", got)
+
+    @defer.inlineCallbacks
+    def release(self):
+        """Collect dropped proxies (their decrefs are written at once), then
+        give the reactor a turn so the decrefs are on the wire."""
+        gc.collect()
+        yield self.turn()
+        gc.collect()
+        yield self.turn()
+
+    @defer.inlineCallbacks
+    def check_refs(self):
+        yield self.release()
+        baseline = yield self.answer("refs baseline", self.root, "refs")
+        if type(baseline) is not int or baseline < 0:
+            self.fail("refs baseline", "a non-negative int", short(baseline))
+        self.ok("refs baseline (%d)" % baseline)
+
+        held = {}
+        held["a"] = yield self.answer("refs child a", self.root, "child", "a")
+        held["b"] = yield self.answer("refs child b", self.root, "child", "b")
+        got = yield self.answer("refs after two children", self.root, "refs")
+        self.expect_equal("refs after two children", baseline + 2, got)
+
+        del held["a"]
+        yield self.release()
+        got = yield self.answer("refs after dropping one child", self.root, "refs")
+        self.expect_equal("refs after dropping one child", baseline + 1, got)
+
+        # the remaining child still works
+        got = yield self.answer("refs remaining child alive", held["b"], "name")
+        self.expect_equal("refs remaining child alive", "b", got)
+
+        del held["b"]
+        yield self.release()
+        got = yield self.answer("refs after dropping both", self.root, "refs")
+        self.expect_equal("refs after dropping both", baseline, got)
+
+    @defer.inlineCallbacks
+    def check_store(self):
+        helper = ClientHelper()
+        got = yield self.answer("store", self.root, "store", helper)
+        self.expect_equal("store", None, got)
+        got = yield self.answer("callStored greet", self.root, "callStored", "greet", "bob")
+        self.expect_equal("callStored greet", "hello bob", got)
+        got = yield self.answer("callStored add", self.root, "callStored", "add", 2, 3)
+        self.expect_equal("callStored add", 5, got)
+        got = yield self.answer("callStored bytes method name", self.root, "callStored",
+                                b"greet", "alice")
+        self.expect_equal("callStored bytes method name", "hello alice", got)
+        got = yield self.answer("callStored big add", self.root, "callStored", "add",
+                                2 ** 200, -(2 ** 201))
+        self.expect_equal("callStored big add", -(2 ** 200), got)
+        [f] = yield self.failure("callStored missing method", self.root, "callStored",
+                               "noSuchClientMethod")
+        if not isinstance(f, pb.CopiedFailure):
+            self.fail("callStored missing method", "a CopiedFailure", describe_failure(f))
+        self.ok("callStored missing method")
+        if helper.calls != ["greet", "add", "greet", "add"]:
+            self.fail("callStored reached the client", ["greet", "add", "greet", "add"],
+                      helper.calls)
+        self.ok("callStored reached the client")
+
+
+class ClientHelper(pb.Referenceable):
+    """The client-side object the server stores and calls back."""
+
+    def __init__(self):
+        self.calls = []
+
+    def remote_greet(self, name):
+        self.calls.append("greet")
+        return "hello " + name
+
+    def remote_add(self, a, b):
+        self.calls.append("add")
+        return a + b
+
+
+def echo_cases():
+    """(name, value) pairs echoed and compared by value and exact type."""
+    nested = {
+        "list": [1, [2, [3, [4, ()]]], {"x": (5, b"six")}],
+        "set in tuple": ({1, 2}, frozenset({"f"})),
+        b"when": [datetime.date(1999, 12, 31), datetime.timedelta(seconds=1)],
+        (1, ("a", b"b")): {"deep": {"deeper": [None, True, False, 1.25]}},
+    }
+    return [
+        ("None", None),
+        ("True", True),
+        ("False", False),
+        ("int 0", 0),
+        ("int 1", 1),
+        ("int -1", -1),
+        ("int 2**31-1", 2 ** 31 - 1),
+        ("int 2**31", 2 ** 31),
+        ("int -2**31", -(2 ** 31)),
+        ("int -2**31-1", -(2 ** 31) - 1),
+        ("int 2**63", 2 ** 63),
+        ("int 2**448-1", 2 ** 448 - 1),
+        ("int -(2**448-1)", -(2 ** 448 - 1)),
+        ("float 1.5", 1.5),
+        ("float -0.0", -0.0),
+        ("float inf", float("inf")),
+        ("float -inf", float("-inf")),
+        ("float nan", float("nan")),
+        ("bytes empty", b""),
+        ("bytes binary", b"bytes\x00\xff"),
+        ("str empty", ""),
+        ("str unicode", "unicode \u00e9 \u2603"),
+        ("list empty", []),
+        ("list mixed", [1, "a", b"b"]),
+        ("tuple empty", ()),
+        ("tuple nested", (1, (2, 3))),
+        ("dict empty", {}),
+        ("dict mixed keys", {"k": "v", b"bk": 1, 3: None, (1, 2): [1]}),
+        ("set empty", set()),
+        ("set ints", {1, 2, 3}),
+        ("frozenset", frozenset({"a"})),
+        ("datetime", datetime.datetime(2020, 7, 11, 1, 16, 5, 344)),
+        ("date", datetime.date(2020, 7, 11)),
+        ("time", datetime.time(1, 16, 5, 344)),
+        ("timedelta", datetime.timedelta(days=1, seconds=2, microseconds=3)),
+        ("timedelta negative", datetime.timedelta(microseconds=-1)),
+        ("decimal 9.95", decimal.Decimal("9.95")),
+        ("decimal -78.901", decimal.Decimal("-78.901")),
+        ("decimal 1E+3", decimal.Decimal("1E+3")),
+        ("nested containers", nested),
+        ("long list 10000 ints", list(range(-5000, 5000))),
+        ("bytes 600000", bytes(range(256)) * 2343 + b"\x01" * 192),
+    ]
+
+
+_MISSING = object()
+
+
+def compare(expected, got, path="value", pairs=None):
+    """Compare by value and exact type, following shared and cyclic structure.
+
+    Containers are matched one to one: if the same container appears twice
+    in `expected`, the matching positions in `got` must hold one container
+    too, and two distinct containers must not come back as one.  Returns None
+    when equal, else a short description of the first difference.
+    """
+    if pairs is None:
+        pairs = ({}, {})
+    forward, backward = pairs
+    if type(expected) is not type(got):
+        return "%s: type %s, want %s" % (path, type(got).__name__, type(expected).__name__)
+    kind = type(expected)
+
+    if kind is float:
+        if math.isnan(expected):
+            return None if math.isnan(got) else "%s: %r, want nan" % (path, got)
+        if expected != got or math.copysign(1.0, expected) != math.copysign(1.0, got):
+            return "%s: %r, want %r" % (path, got, expected)
+        return None
+    if kind is decimal.Decimal:
+        if expected.as_tuple() != got.as_tuple():
+            return "%s: %r, want %r" % (path, got, expected)
+        return None
+    if kind not in (list, tuple, dict, set, frozenset):
+        if expected != got:
+            return "%s: %s, want %s" % (path, short(got), short(expected))
+        return None
+
+    # Empty tuples/frozensets may be interpreter singletons: no identity rule.
+    if len(expected) or kind in (list, dict, set):
+        seen = forward.get(id(expected), _MISSING)
+        if seen is not _MISSING:
+            if seen is not got:
+                return "%s: shared/cyclic object came back as a different object" % path
+            return None
+        if id(got) in backward and backward[id(got)] is not expected:
+            return "%s: two distinct objects came back as one" % path
+        forward[id(expected)] = got
+        backward[id(got)] = expected
+
+    if len(expected) != len(got):
+        return "%s: length %d, want %d" % (path, len(got), len(expected))
+    if kind in (list, tuple):
+        for index, (e, g) in enumerate(zip(expected, got)):
+            problem = compare(e, g, "%s[%d]" % (path, index), pairs)
+            if problem:
+                return problem
+        return None
+    if kind in (set, frozenset):
+        members = {m: m for m in got}
+        for e in expected:
+            g = members.get(e, _MISSING)
+            if g is _MISSING:
+                return "%s: member %s missing" % (path, short(e))
+            problem = compare(e, g, "%s member %s" % (path, short(e)), pairs)
+            if problem:
+                return problem
+        return None
+    # dict
+    keys = {k: k for k in got}
+    for ek, ev in expected.items():
+        gk = keys.get(ek, _MISSING)
+        if gk is _MISSING:
+            return "%s: key %s missing" % (path, short(ek))
+        problem = compare(ek, gk, "%s key %s" % (path, short(ek)), pairs)
+        if problem:
+            return problem
+        problem = compare(ev, got[gk], "%s[%s]" % (path, short(ek)), pairs)
+        if problem:
+            return problem
+    return None
+
+
+def describe_failure(f):
+    if f is None:
+        return "None"
+    if hasattr(f, "getErrorMessage"):
+        type_name = f.type
+        if isinstance(type_name, type):
+            type_name = type_name.__module__ + "." + type_name.__qualname__
+        return "%s %s: %s" % (type(f).__name__, short(type_name), short(f.getErrorMessage()))
+    return "%s: %s" % (type(f).__name__, short(f))
+
+
+class Outcome:
+    code = None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Twisted PB conformance client")
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--timeout", type=float, default=TIMEOUT,
+                        help="seconds to wait for each answer (default %g)" % TIMEOUT)
+    parser.add_argument("--verbose", action="store_true",
+                        help="send Twisted's own log to stderr")
+    args = parser.parse_args(argv)
+
+    # Twisted logs every failure it sends back (the callStored check makes the
+    # server call a method this client lacks); keep that off stderr unless
+    # asked for.
+    observers = [textFileLogObserver(sys.stderr)] if args.verbose else [lambda event: None]
+    globalLogBeginner.beginLoggingTo(observers, redirectStandardIO=False)
+
+    outcome = Outcome()
+    factory = pb.PBClientFactory()
+
+    def finish(code):
+        if outcome.code is None:
+            outcome.code = code
+        factory.disconnect()
+        if reactor.running:
+            reactor.callLater(0, reactor.stop)
+
+    @defer.inlineCallbacks
+    def session():
+        try:
+            d = factory.getRootObject()
+            d.addTimeout(args.timeout, reactor)
+            root = yield d
+        except Exception as exc:
+            print("ERROR cannot connect to %s:%d: %r" % (args.host, args.port, exc),
+                  flush=True)
+            finish(2)
+            return
+        checker = Checker(root, args.timeout)
+        try:
+            yield checker.run()
+        except CheckFailed as failed:
+            print("FAIL %s" % failed.name, flush=True)
+            print("  expected: %s" % (failed.expected,), flush=True)
+            print("  got:      %s" % (failed.got,), flush=True)
+            finish(1)
+            return
+        except Exception:
+            print("FAIL unexpected error after %d checks" % checker.passed, flush=True)
+            traceback.print_exc(file=sys.stdout)
+            sys.stdout.flush()
+            finish(1)
+            return
+        print("PASS %d checks" % checker.passed, flush=True)
+        finish(0)
+
+    reactor.connectTCP(args.host, args.port, factory, timeout=args.timeout)
+    reactor.callWhenRunning(session)
+    reactor.run()
+    return 1 if outcome.code is None else outcome.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Reference Twisted PB server for the Braid conformance suite.
+
+Run it with Debian's interpreter (python3-twisted 22.4):
+
+    /usr/bin/python3 twisted_server.py [--port N] [--broken] [--no-stdin-watch]
+
+It listens on 127.0.0.1 (port 0 by default, so the OS picks one), prints a
+single line ``PORT <n>`` on stdout once it is listening, and from then on
+writes its log to stderr only.
+
+It stops when it receives SIGTERM or SIGINT, and also when its stdin reaches
+end of file, so that a test harness that dies (and so closes the pipe) never
+leaves a server behind.  Pass --no-stdin-watch when running it by hand in the
+background with stdin redirected from /dev/null.
+
+The root object published to every connection implements the conformance
+contract described in README.md: echo, add, fail, child, store, callStored and
+refs.  --broken makes add() answer a+b+1, so a client can be shown to fail.
+"""
+
+import argparse
+import sys
+import threading
+
+from twisted.internet import reactor
+from twisted.logger import globalLogBeginner, textFileLogObserver
+from twisted.spread import pb
+
+
+class Failure(Exception):
+    """The error raised by fail(); Twisted names it conformance.Failure."""
+
+
+# Twisted builds the CopyableFailure type name from __module__ and
+# __qualname__, so these two attributes make it exactly "conformance.Failure".
+Failure.__module__ = "conformance"
+Failure.__qualname__ = "Failure"
+Failure.__name__ = "Failure"
+
+
+class Child(pb.Referenceable):
+    """A fresh object handed out by child(name); holds one settable value."""
+
+    def __init__(self, name):
+        self._name = name
+        self._value = None
+
+    def remote_name(self):
+        return self._name
+
+    def remote_set(self, value):
+        self._value = value
+        return None
+
+    def remote_get(self):
+        return self._value
+
+
+class ConnectionRoot(pb.Referenceable):
+    """The root as seen by one connection (one broker)."""
+
+    def __init__(self, broker, broken):
+        self._broker = broker
+        self._broken = broken
+        self._stored = None
+
+    def remote_echo(self, value):
+        return value
+
+    def remote_add(self, a, b):
+        total = a + b
+        if self._broken:
+            total = total + 1
+        return total
+
+    def remote_fail(self, message):
+        raise Failure(message)
+
+    def remote_child(self, name):
+        return Child(name)
+
+    def remote_store(self, ref):
+        self._stored = ref
+        return None
+
+    def remote_callStored(self, method, *args):
+        if self._stored is None:
+            raise Failure("callStored: nothing has been stored")
+        if isinstance(method, bytes):
+            method = method.decode("utf-8")
+        # The answer (or the failure) of the call back into the client is
+        # passed on as our own answer once it arrives.
+        return self._stored.callRemote(method, *args)
+
+    def remote_refs(self):
+        table = self._broker.localObjects or {}
+        return sum(1 for key in table if key != b"root")
+
+
+class ConformanceRoot(pb.Root):
+    """Hands each new connection its own ConnectionRoot."""
+
+    def __init__(self, broken=False):
+        self._broken = broken
+
+    def rootObject(self, broker):
+        return ConnectionRoot(broker, self._broken)
+
+
+def watch_stdin():
+    """Block on stdin in a thread; stop the reactor when it hits EOF."""
+
+    def reader():
+        try:
+            while True:
+                chunk = sys.stdin.buffer.read1(4096)
+                if not chunk:
+                    break
+        except (OSError, ValueError):
+            pass
+        reactor.callFromThread(stop_reactor, "stdin closed")
+
+    thread = threading.Thread(target=reader, name="stdin-watch", daemon=True)
+    thread.start()
+
+
+def stop_reactor(reason):
+    if reactor.running:
+        sys.stderr.write("twisted_server: stopping (%s)\n" % (reason,))
+        sys.stderr.flush()
+        reactor.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Twisted PB conformance server")
+    parser.add_argument("--port", type=int, default=0,
+                        help="TCP port on 127.0.0.1 (default 0: the OS picks)")
+    parser.add_argument("--broken", action="store_true",
+                        help="make add() answer a+b+1 (to prove a client can fail)")
+    parser.add_argument("--no-stdin-watch", action="store_true",
+                        help="do not exit when stdin reaches end of file")
+    args = parser.parse_args(argv)
+
+    factory = pb.PBServerFactory(ConformanceRoot(broken=args.broken))
+    port = reactor.listenTCP(args.port, factory, interface="127.0.0.1")
+
+    sys.stdout.write("PORT %d\n" % (port.getHost().port,))
+    sys.stdout.flush()
+
+    # Everything after the PORT line goes to stderr; stdout stays untouched.
+    globalLogBeginner.beginLoggingTo(
+        [textFileLogObserver(sys.stderr)], redirectStandardIO=False)
+
+    if not args.no_stdin_watch:
+        watch_stdin()
+
+    # reactor.run() installs SIGTERM/SIGINT handlers that stop the reactor.
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,796 @@
+package pb
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/braidkit/braid/jelly"
+	"github.com/braidkit/braid/jelly/banana"
+)
+
+// ProtocolVersion is the PB protocol version both Twisted and Braid speak.
+const ProtocolVersion = 6
+
+// rootName is the name under which a server publishes its root object.
+const rootName = "root"
+
+// maxQueuedOutput is how many encoded bytes may wait for the writer before
+// senders block.
+const maxQueuedOutput = 4 << 20
+
+// Broker is one PB connection. After the handshake the protocol is
+// symmetric: either side may call objects the other exported. A Broker is
+// safe for concurrent use.
+type Broker struct {
+	conn     net.Conn
+	cfg      *Config
+	log      *slog.Logger
+	br       *bufio.Reader
+	dec      *banana.Decoder
+	dialect  banana.Dialect
+	isServer bool
+
+	ctx    context.Context // cancelled when the connection ends
+	cancel context.CancelFunc
+
+	// Output: messages are encoded under wmu into out; the writer goroutine
+	// writes whatever has accumulated, so concurrent senders share syscalls.
+	wmu     sync.Mutex
+	wcond   *sync.Cond
+	out     []byte
+	spare   []byte
+	wclose  bool
+	writing bool // the writer holds a buffer it has not finished writing
+
+	mu       sync.Mutex
+	closed   bool
+	closeErr error
+	nextReq  int64
+	pending  map[int64]*pendingCall
+	nextLUID int64
+	exports  map[int64]*export
+	byKey    map[exportKey]int64
+	named    map[string]*export
+
+	inflight  chan struct{}
+	handlers  sync.WaitGroup
+	loops     sync.WaitGroup
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+type pendingCall struct {
+	ch chan callResult
+}
+
+type callResult struct {
+	v   any
+	err error
+}
+
+// export is one object in the connection's export table.
+type export struct {
+	obj       any
+	kind      string // dispatch prefix
+	persp     any    // perspective bound to the object (avatar or viewer)
+	refs      int
+	onRelease func()
+	key       exportKey
+	keyed     bool
+}
+
+type exportKey struct {
+	obj   any
+	persp any
+}
+
+func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Broker{
+		conn:     conn,
+		cfg:      cfg,
+		log:      cfg.Logger.With("peer", conn.RemoteAddr().String()),
+		br:       bufio.NewReaderSize(conn, 16<<10),
+		isServer: isServer,
+		ctx:      ctx,
+		cancel:   cancel,
+		pending:  map[int64]*pendingCall{},
+		exports:  map[int64]*export{},
+		byKey:    map[exportKey]int64{},
+		named:    map[string]*export{},
+		inflight: make(chan struct{}, cfg.Limits.MaxInFlight),
+		done:     make(chan struct{}),
+	}
+	b.wcond = sync.NewCond(&b.wmu)
+	b.dec = banana.NewDecoder(b.br, cfg.Limits.Banana)
+	return b
+}
+
+// RemoteAddr returns the peer's network address.
+func (b *Broker) RemoteAddr() net.Addr { return b.conn.RemoteAddr() }
+
+// Context returns a context that is cancelled when the connection ends.
+func (b *Broker) Context() context.Context { return b.ctx }
+
+// Done returns a channel that is closed when the connection has ended.
+func (b *Broker) Done() <-chan struct{} { return b.done }
+
+// Err returns why the connection ended, or nil while it is open.
+func (b *Broker) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closeErr
+}
+
+// Dialect returns the Banana dialect negotiated for the connection.
+func (b *Broker) Dialect() banana.Dialect { return b.dialect }
+
+// Root returns a reference to the root object the peer published. Twisted
+// clients call it getRootObject; it sends nothing until it is called.
+func (b *Broker) Root() *RemoteReference {
+	return &RemoteReference{b: b, name: rootName}
+}
+
+// ExportCount returns how many objects this side currently exports to the
+// peer, not counting named objects such as the root.
+func (b *Broker) ExportCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.exports)
+}
+
+// Close ends the connection. Pending calls fail with ErrConnectionLost and
+// objects exported to the peer are released. Close waits for the
+// connection's reader and writer to stop, not for running handlers.
+func (b *Broker) Close() error {
+	b.shutdown(nil)
+	b.loops.Wait()
+	return nil
+}
+
+// closeFlushed ends the connection after everything queued so far has been
+// written (or the write timeout expired).
+func (b *Broker) closeFlushed() {
+	b.wmu.Lock()
+	for (len(b.out) > 0 || b.writing) && !b.wclose {
+		b.wcond.Wait()
+	}
+	b.wmu.Unlock()
+	b.shutdown(fmt.Errorf("%w: server shut down", ErrConnectionLost))
+}
+
+// Wait blocks until the connection has ended and every handler it started
+// has returned.
+func (b *Broker) Wait() {
+	<-b.done
+	b.loops.Wait()
+	b.handlers.Wait()
+}
+
+// shutdown ends the connection once, recording why.
+func (b *Broker) shutdown(reason error) {
+	b.closeOnce.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		if reason == nil {
+			reason = ErrConnectionLost
+		}
+		b.closeErr = reason
+		pending := b.pending
+		b.pending = nil
+		exports := b.exports
+		b.exports = map[int64]*export{}
+		b.byKey = map[exportKey]int64{}
+		named := b.named
+		b.named = map[string]*export{}
+		b.mu.Unlock()
+
+		b.wmu.Lock()
+		b.wclose = true
+		b.wcond.Broadcast()
+		b.wmu.Unlock()
+
+		b.conn.Close()
+		b.cancel()
+		for _, pc := range pending {
+			pc.ch <- callResult{err: fmt.Errorf("%w: %w", ErrConnectionLost, reason)}
+		}
+		// Release hooks (logouts) run in luid order, then named objects.
+		ids := make([]int64, 0, len(exports))
+		for id := range exports {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			exports[id].release()
+		}
+		for _, e := range named {
+			e.release()
+		}
+		close(b.done)
+	})
+}
+
+func (e *export) release() {
+	if f := e.onRelease; f != nil {
+		e.onRelease = nil
+		f()
+	}
+}
+
+// fail closes the connection because of err, logging the reason.
+func (b *Broker) fail(err error) {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		b.log.Debug("pb: connection closed by peer")
+		b.shutdown(fmt.Errorf("%w: peer closed the connection", ErrConnectionLost))
+		return
+	}
+	b.log.Warn("pb: closing connection", "reason", err)
+	b.shutdown(err)
+}
+
+// start runs the connection's reader and writer goroutines.
+func (b *Broker) start() {
+	b.loops.Add(2)
+	go b.writeLoop()
+	go b.readLoop()
+}
+
+// ---- output ----
+
+// send encodes one message and queues it for the writer. An encoding error
+// (a value too large for the wire, say) is returned and nothing is queued.
+func (b *Broker) send(msg []any) error {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	for len(b.out) > maxQueuedOutput && !b.wclose {
+		b.wcond.Wait()
+	}
+	if b.wclose {
+		return fmt.Errorf("%w: %w", ErrConnectionLost, b.errOrLost())
+	}
+	out, err := banana.Append(b.out, msg, b.dialect, b.cfg.Limits.Banana)
+	if err != nil {
+		return err
+	}
+	if len(b.out) == 0 {
+		b.wcond.Broadcast()
+	}
+	b.out = out
+	return nil
+}
+
+func (b *Broker) errOrLost() error {
+	if err := b.Err(); err != nil {
+		return err
+	}
+	return ErrConnectionLost
+}
+
+func (b *Broker) writeLoop() {
+	defer b.loops.Done()
+	for {
+		b.wmu.Lock()
+		for len(b.out) == 0 && !b.wclose {
+			b.wcond.Wait()
+		}
+		if b.wclose {
+			b.wmu.Unlock()
+			return
+		}
+		buf := b.out
+		b.out = b.spare[:0]
+		b.spare = nil
+		b.writing = true
+		b.wcond.Broadcast()
+		b.wmu.Unlock()
+
+		b.conn.SetWriteDeadline(time.Now().Add(b.cfg.Limits.WriteTimeout))
+		_, err := b.conn.Write(buf)
+		b.wmu.Lock()
+		b.writing = false
+		if cap(buf) <= maxQueuedOutput {
+			b.spare = buf[:0]
+		}
+		b.wcond.Broadcast()
+		b.wmu.Unlock()
+		if err != nil {
+			b.fail(fmt.Errorf("write: %w", err))
+			return
+		}
+	}
+}
+
+// sendDecref tells the peer that one reference to its object luid is gone.
+func (b *Broker) sendDecref(luid int64) {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if !closed {
+		_ = b.send([]any{"decref", luid})
+	}
+}
+
+// ---- input ----
+
+func (b *Broker) readLoop() {
+	defer b.loops.Done()
+	for {
+		expr, err := b.dec.Decode()
+		if err != nil {
+			if errors.Is(err, banana.ErrProtocol) {
+				err = fmt.Errorf("%w: %w", ErrProtocol, err)
+			}
+			b.fail(err)
+			return
+		}
+		if err := b.dispatch(expr); err != nil {
+			b.fail(err)
+			return
+		}
+	}
+}
+
+func protocolErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, args...)...)
+}
+
+// dispatch handles one incoming message. A returned error closes the
+// connection.
+func (b *Broker) dispatch(expr any) error {
+	msg, ok := expr.([]any)
+	if !ok || len(msg) == 0 {
+		return protocolErrorf("non-list expression received")
+	}
+	cmd, ok := msg[0].([]byte)
+	if !ok {
+		return protocolErrorf("message command is %T, not a byte string", msg[0])
+	}
+	switch string(cmd) {
+	case "version":
+		if len(msg) != 2 {
+			return protocolErrorf("version message has %d fields", len(msg))
+		}
+		if v, ok := msg[1].(int64); !ok || v != ProtocolVersion {
+			return protocolErrorf("version incompatibility: ours %d, theirs %v", ProtocolVersion, msg[1])
+		}
+		return nil
+	case "message":
+		return b.handleMessage(msg)
+	case "answer", "error":
+		return b.handleAnswer(msg, string(cmd) == "error")
+	case "decref":
+		return b.handleDecref(msg)
+	case "cachemessage", "decache", "uncache":
+		return b.handleCacheMessage(string(cmd), msg)
+	case "didNotUnderstand":
+		b.log.Warn("pb: peer did not understand a message", "message", fmt.Sprint(msg[1:]...))
+		return nil
+	default:
+		b.log.Warn("pb: unknown message", "command", string(cmd))
+		return b.send([]any{"didNotUnderstand", cmd})
+	}
+}
+
+// handleCacheMessage covers the cache commands. This broker hands out no
+// caches yet, so every id is unknown: Twisted treats an unknown id in
+// decache/uncache as fatal and answers cachemessage with an error.
+func (b *Broker) handleCacheMessage(cmd string, msg []any) error {
+	if cmd == "cachemessage" {
+		if len(msg) != 7 {
+			return protocolErrorf("cachemessage has %d fields, want 7", len(msg))
+		}
+		reqID, ok := msg[1].(int64)
+		if !ok {
+			return protocolErrorf("cachemessage request id is %T", msg[1])
+		}
+		if truthy(msg[4]) {
+			return b.sendError(reqID, NewError(TypePBError, "Invalid cache ID"), nil)
+		}
+		return nil
+	}
+	if len(msg) != 2 {
+		return protocolErrorf("%s has %d fields, want 2", cmd, len(msg))
+	}
+	return protocolErrorf("%s of unknown cache id %v", cmd, msg[1])
+}
+
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case int64:
+		return v != 0
+	case *big.Int:
+		return v.Sign() != 0
+	case []byte:
+		return len(v) > 0
+	case float64:
+		return v != 0
+	case []any:
+		return len(v) > 0
+	}
+	return false
+}
+
+func (b *Broker) handleMessage(msg []any) error {
+	if len(msg) != 7 {
+		return protocolErrorf("message has %d fields, want 7", len(msg))
+	}
+	reqID, ok := msg[1].(int64)
+	if !ok {
+		return protocolErrorf("message request id is %T", msg[1])
+	}
+	name, ok := msg[3].([]byte)
+	if !ok {
+		return protocolErrorf("method name is %T, not a byte string", msg[3])
+	}
+	answer := truthy(msg[4])
+	reply := func(v any, err error) {
+		if !answer {
+			if err != nil {
+				b.log.Info("pb: call without answer failed", "method", string(name), "error", err)
+			}
+			return
+		}
+		if err != nil {
+			_ = b.sendError(reqID, err, nil)
+			return
+		}
+		_ = b.sendAnswer(reqID, v, nil)
+	}
+
+	ex := b.lookupExport(msg[2])
+	if ex == nil {
+		reply(nil, NewError(TypePBError, "Invalid Object ID"))
+		return nil
+	}
+	args, kw, err := b.unjellyArgs(msg[5], msg[6])
+	if err != nil {
+		reply(nil, err)
+		return nil
+	}
+
+	// Calls start in arrival order and run concurrently; MaxInFlight bounds
+	// how many run at once, and reading waits while it is reached.
+	select {
+	case b.inflight <- struct{}{}:
+	case <-b.ctx.Done():
+		return nil
+	}
+	b.handlers.Add(1)
+	method := string(name)
+	go func() {
+		defer b.handlers.Done()
+		defer func() { <-b.inflight }()
+		v, err := b.invoke(ex, method, args, kw)
+		if !answer {
+			reply(nil, err)
+			return
+		}
+		if err != nil {
+			_ = b.sendError(reqID, err, ex.persp)
+			return
+		}
+		_ = b.sendAnswer(reqID, v, ex.persp)
+	}()
+	return nil
+}
+
+// invoke runs one call on an exported object, turning a panic into an error.
+func (b *Broker) invoke(ex *export, method string, args []any, kw Kwargs) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			stack := string(debug.Stack())
+			b.log.Error("pb: handler panicked", "method", method, "panic", p, "stack", stack)
+			err = &RemoteError{Type: TypeBraidError, Value: fmt.Sprintf("panic: %v", p), Traceback: stack,
+				Parents: parentsOf(TypeBraidError, TypePBError)}
+		}
+	}()
+	ctx := withCallContext(b.ctx, b, ex.persp)
+	if h, ok := ex.obj.(Handler); ok {
+		return h.HandleCall(ctx, &Request{Method: method, Args: args, Kwargs: kw})
+	}
+	m, err := b.cfg.methods.lookup(ex.obj, ex.kind, method)
+	if err != nil {
+		return nil, err
+	}
+	return m.invoke(ctx, ex.obj, ex.persp, args, kw)
+}
+
+// sendAnswer jellies v and sends it; a value that cannot be jellied or
+// encoded fails the call with an error instead.
+func (b *Broker) sendAnswer(reqID int64, v any, persp any) error {
+	expr, err := b.jelly(v, persp)
+	if err == nil {
+		err = b.send([]any{"answer", reqID, expr})
+		if err == nil || errors.Is(err, ErrConnectionLost) {
+			return err
+		}
+	}
+	b.log.Info("pb: answer could not be sent", "request", reqID, "error", err)
+	return b.sendError(reqID, err, persp)
+}
+
+func (b *Broker) sendError(reqID int64, err error, persp any) error {
+	f := failureFor(err)
+	expr, jerr := b.jelly(failureExpr(f, b.cfg.UnsafeTracebacks), persp)
+	if jerr != nil {
+		return jerr
+	}
+	if serr := b.send([]any{"error", reqID, expr}); serr != nil {
+		if errors.Is(serr, ErrConnectionLost) {
+			return serr
+		}
+		// The failure text itself is too large: send a short one.
+		f = NewError(TypePBError, "error too large to send")
+		expr, _ = b.jelly(failureExpr(f, false), persp)
+		return b.send([]any{"error", reqID, expr})
+	}
+	return nil
+}
+
+// lookupExport finds the object a message is addressed to.
+func (b *Broker) lookupExport(id any) *export {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch id := id.(type) {
+	case int64:
+		return b.exports[id]
+	case []byte:
+		return b.named[string(id)]
+	}
+	return nil
+}
+
+func (b *Broker) unjellyArgs(argsExpr, kwExpr any) ([]any, Kwargs, error) {
+	av, err := b.unjelly(argsExpr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var args []any
+	switch a := av.(type) {
+	case jelly.Tuple:
+		args = a
+	case jelly.List:
+		args = a
+	case nil:
+	default:
+		return nil, nil, typeErrorf("arguments are %T, not a tuple", av)
+	}
+	kv, err := b.unjelly(kwExpr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kw Kwargs
+	switch d := kv.(type) {
+	case jelly.Dict:
+		if len(d) > 0 {
+			kw = make(Kwargs, len(d))
+			for _, p := range d {
+				switch k := p.Key.(type) {
+				case string:
+					kw[k] = p.Value
+				case []byte:
+					kw[string(k)] = p.Value
+				default:
+					return nil, nil, typeErrorf("keywords must be strings, not %T", p.Key)
+				}
+			}
+		}
+	case nil:
+	default:
+		return nil, nil, typeErrorf("keyword arguments are %T, not a dictionary", kv)
+	}
+	return args, kw, nil
+}
+
+func (b *Broker) handleAnswer(msg []any, isError bool) error {
+	if len(msg) != 3 {
+		return protocolErrorf("%s has %d fields, want 3", msg[0], len(msg))
+	}
+	reqID, ok := msg[1].(int64)
+	if !ok {
+		return protocolErrorf("answer request id is %T", msg[1])
+	}
+	b.mu.Lock()
+	pc := b.pending[reqID]
+	delete(b.pending, reqID)
+	b.mu.Unlock()
+	if pc == nil {
+		return protocolErrorf("answer for request %d, which is not pending", reqID)
+	}
+	// Braid completes the call even when its payload cannot be unjellied
+	// (Twisted would hang it and drop the connection); the connection stays.
+	v, err := b.unjelly(msg[2])
+	switch {
+	case err != nil:
+		err = fmt.Errorf("pb: cannot unjelly the %s: %w", msg[0], err)
+		v = nil
+	case isError:
+		err = b.errorFromPayload(v)
+		v = nil
+	}
+	pc.ch <- callResult{v: v, err: err}
+	return nil
+}
+
+func (b *Broker) handleDecref(msg []any) error {
+	if len(msg) != 2 {
+		return protocolErrorf("decref has %d fields, want 2", len(msg))
+	}
+	luid, ok := msg[1].(int64)
+	if !ok {
+		return protocolErrorf("decref of %v, which is not an exported id", msg[1])
+	}
+	b.mu.Lock()
+	ex := b.exports[luid]
+	if ex == nil {
+		b.mu.Unlock()
+		return protocolErrorf("decref of unknown id %d", luid)
+	}
+	ex.refs--
+	if ex.refs > 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	delete(b.exports, luid)
+	if ex.keyed {
+		delete(b.byKey, ex.key)
+	}
+	b.mu.Unlock()
+	ex.release()
+	return nil
+}
+
+// ---- calling out ----
+
+func (b *Broker) call(ctx context.Context, objectID any, method string, args []any, kw Kwargs, wantAnswer bool) (any, error) {
+	b.mu.Lock()
+	if b.closed {
+		err := b.closeErr
+		b.mu.Unlock()
+		return nil, fmt.Errorf("%w: %w", ErrDeadReference, err)
+	}
+	b.nextReq++
+	reqID := b.nextReq
+	var pc *pendingCall
+	if wantAnswer {
+		pc = &pendingCall{ch: make(chan callResult, 1)}
+		b.pending[reqID] = pc
+	}
+	b.mu.Unlock()
+
+	msg, err := b.buildMessage(ctx, reqID, objectID, method, args, kw, wantAnswer)
+	if err == nil {
+		err = b.send(msg)
+	}
+	if err != nil {
+		if pc != nil {
+			b.mu.Lock()
+			delete(b.pending, reqID)
+			b.mu.Unlock()
+		}
+		return nil, fmt.Errorf("pb: calling %s: %w", method, err)
+	}
+	if pc == nil {
+		return nil, nil
+	}
+	select {
+	case r := <-pc.ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		// The call stays pending so that its answer, when it comes, is
+		// recognised and dropped.
+		return nil, ctx.Err()
+	}
+}
+
+func (b *Broker) buildMessage(ctx context.Context, reqID int64, objectID any, method string, args []any, kw Kwargs, wantAnswer bool) ([]any, error) {
+	persp := PerspectiveFromContext(ctx)
+	argsExpr, err := b.jelly(jelly.Tuple(args), persp)
+	if err != nil {
+		return nil, err
+	}
+	var kwd jelly.Dict
+	if len(kw) > 0 {
+		keys := make([]string, 0, len(kw))
+		for k := range kw {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		kwd = make(jelly.Dict, len(keys))
+		for i, k := range keys {
+			kwd[i] = jelly.Pair{Key: k, Value: kw[k]}
+		}
+	}
+	kwExpr, err := b.jelly(kwd, persp)
+	if err != nil {
+		return nil, err
+	}
+	answer := 0
+	if wantAnswer {
+		answer = 1
+	}
+	return []any{"message", reqID, objectID, method, answer, argsExpr, kwExpr}, nil
+}
+
+// ---- exports ----
+
+// exportObject adds one count to obj's entry in the export table, creating
+// it if needed, and returns its luid.
+func (b *Broker) exportObject(obj any, kind string, persp any) (int64, error) {
+	key := exportKey{obj: obj, persp: persp}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, ErrConnectionLost
+	}
+	if luid, ok := b.byKey[key]; ok {
+		b.exports[luid].refs++
+		return luid, nil
+	}
+	return b.addExportLocked(&export{obj: obj, kind: kind, persp: persp, key: key, keyed: true})
+}
+
+// exportFresh exports obj under a new luid even if it is already exported,
+// with a hook that runs once when the peer releases it or the connection
+// ends. Logins use it: each login is its own avatar reference.
+func (b *Broker) exportFresh(obj any, kind string, persp any, onRelease func()) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, ErrConnectionLost
+	}
+	return b.addExportLocked(&export{obj: obj, kind: kind, persp: persp, onRelease: onRelease})
+}
+
+func (b *Broker) addExportLocked(ex *export) (int64, error) {
+	if len(b.exports)+len(b.named) >= b.cfg.Limits.MaxReferences {
+		return 0, ErrTooManyReferences
+	}
+	b.nextLUID++
+	ex.refs = 1
+	b.exports[b.nextLUID] = ex
+	if ex.keyed {
+		b.byKey[ex.key] = b.nextLUID
+	}
+	return b.nextLUID, nil
+}
+
+// setNamed publishes obj under a name, such as the root.
+func (b *Broker) setNamed(name string, obj any) {
+	kind, ok := byReference(obj)
+	if !ok {
+		kind = prefixRemote
+	}
+	b.mu.Lock()
+	b.named[name] = &export{obj: obj, kind: kind, refs: 1}
+	b.mu.Unlock()
+}
+
+// localObject returns the object this side exported as luid, for a [local,
+// luid] back-reference; unknown ids give nil, as in Twisted.
+func (b *Broker) localObject(luid int64) any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ex := b.exports[luid]; ex != nil {
+		return ex.obj
+	}
+	return nil
+}

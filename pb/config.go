@@ -1,0 +1,99 @@
+package pb
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/braidkit/braid/jelly"
+	"github.com/braidkit/braid/jelly/banana"
+)
+
+// Limits bound what one connection may cost. Every limit has a safe
+// default, at least as strict as Twisted's, and is enforced before the
+// memory it guards is allocated.
+type Limits struct {
+	// Banana bounds the wire codec: string and list sizes (Twisted's 640 KiB
+	// by default), nesting depth and bytes per message.
+	Banana banana.Limits
+	// MaxReferences is how many objects one connection may export at once,
+	// counting the root (Twisted's MAX_BROKER_REFS, 1024).
+	MaxReferences int
+	// MaxInFlight is how many incoming calls may run at once on one
+	// connection; further messages wait to be read (default 256).
+	MaxInFlight int
+	// WriteTimeout bounds one write to the peer; a peer that stops reading
+	// for longer is disconnected (default 30s).
+	WriteTimeout time.Duration
+	// HandshakeTimeout bounds the dialect negotiation (default 10s).
+	HandshakeTimeout time.Duration
+}
+
+// Defaults for Limits.
+const (
+	DefaultMaxReferences    = 1024
+	DefaultMaxInFlight      = 256
+	DefaultWriteTimeout     = 30 * time.Second
+	DefaultHandshakeTimeout = 10 * time.Second
+)
+
+func (l Limits) withDefaults() Limits {
+	l.Banana = l.Banana.WithDefaults()
+	if l.MaxReferences <= 0 {
+		l.MaxReferences = DefaultMaxReferences
+	}
+	if l.MaxInFlight <= 0 {
+		l.MaxInFlight = DefaultMaxInFlight
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = DefaultWriteTimeout
+	}
+	if l.HandshakeTimeout <= 0 {
+		l.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	return l
+}
+
+// Config configures a Server or a client connection. The zero value is
+// ready to use.
+type Config struct {
+	// Logger receives connection events and the reasons connections close
+	// (default slog.Default()).
+	Logger *slog.Logger
+	// Registry maps class names to Go types for pass-by-copy values.
+	Registry *jelly.Registry
+	// Security says which classes may be received; registered classes are
+	// always allowed (default jelly.NewSecurity()).
+	Security *jelly.Security
+	// Limits bound each connection.
+	Limits Limits
+	// ErrorTypes maps remote failure type names to constructors of local Go
+	// errors, so that errors.As finds them through RemoteError.Unwrap.
+	ErrorTypes map[string]func(*RemoteError) error
+	// UnsafeTracebacks sends handler panics' stack traces to the peer.
+	// Leave it off outside development: tracebacks reveal internals.
+	UnsafeTracebacks bool
+
+	methods *methodCache
+}
+
+// resolved returns a copy of c with defaults filled in.
+func (c *Config) resolved() *Config {
+	var r Config
+	if c != nil {
+		r = *c
+	}
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	if r.Registry == nil {
+		r.Registry = jelly.NewRegistry()
+	}
+	if r.Security == nil {
+		r.Security = jelly.NewSecurity()
+	}
+	r.Limits = r.Limits.withDefaults()
+	if r.methods == nil {
+		r.methods = &methodCache{}
+	}
+	return &r
+}

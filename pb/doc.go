@@ -1,0 +1,80 @@
+// Package pb is Braid's Perspective Broker: remote references to Go objects
+// over a connection, wire-compatible with Twisted's twisted.spread.pb.
+//
+// # Serving and calling
+//
+// A server publishes a root object; a client dials and calls it:
+//
+//	srv := &pb.Server{Root: &Calculator{}}
+//	go srv.ListenAndServe(ctx, "tcp:127.0.0.1:8787")
+//
+//	b, err := pb.Dial(ctx, "tcp:127.0.0.1:8787", nil)
+//	sum, err := pb.Call[int](ctx, b.Root(), "add", 2, 3)
+//
+// A stock Twisted client (PBClientFactory.getRootObject, callRemote) can
+// call the same server, and a Braid client can call a Twisted server.
+//
+// # Naming remote methods
+//
+// callRemote("add") runs the exported Go method RemoteAdd. The wire name is
+// mapped to a Go name by upper-casing its first letter and every letter that
+// follows an underscore, and dropping the underscores: "getUser" and
+// "get_user" both run RemoteGetUser. Methods take a context.Context first and
+// return (T, error), (error), T or nothing. Their other parameters receive
+// the caller's arguments converted with jelly.Convert; a variadic last
+// parameter takes the rest, and a last parameter of type Kwargs receives the
+// keyword arguments. Objects that prefer to dispatch by themselves implement
+// Handler. The same rule gives View*, Perspective* and Observe* methods for
+// Viewables, avatars and cache observers.
+//
+// # Passing objects
+//
+// A value whose type embeds Referenceable (or implements Handler) travels by
+// reference: the peer gets a *RemoteReference and its calls run here. Each
+// reference received holds a count on the exporter; RemoteReference.Release
+// returns it (the garbage collector does so for references dropped without
+// Release). Values of other types travel by copy, as package jelly maps
+// them. A Viewable travels as a reference bound to the perspective that sent
+// it, and its View* methods receive that perspective after the context.
+//
+// # Concurrency and ordering
+//
+// Each connection has one reader and one writer goroutine. Incoming calls
+// are unjellied in arrival order by the reader, which also applies decrefs
+// in order; each call then runs in its own goroutine, so a slow method never
+// holds up the others. Braid therefore guarantees that calls start in
+// arrival order but not that they finish in it; a client that needs one
+// call to see another's effect waits for its answer first (as a synchronous
+// client does). At most Limits.MaxInFlight calls run at once per connection;
+// past that the reader waits, which pushes back on the peer. A handler's
+// context is cancelled when its connection ends.
+//
+// Outgoing messages from any goroutine are encoded into one buffer that the
+// writer flushes, so concurrent callers share system calls.
+//
+// # Dialects
+//
+// The accepting side offers the Banana dialects ["pb", "none"], in that
+// order (a Twisted client takes the first it knows); the dialing side picks
+// the first entry it knows. Both then send ["version", 6].
+//
+// # Errors
+//
+// A handler's error reaches the caller as a Twisted CopyableFailure. Its
+// type name comes from a *RemoteError returned as is, from a TypedError's
+// PBType, or is "braid.Error"; its message is err.Error(). The caller gets a
+// *RemoteError (errors.As), whose Check matches the type and its parents the
+// way Twisted's Failure.check does; a type name registered in
+// Config.ErrorTypes also yields the caller's own Go error through Unwrap.
+//
+// # Hostile peers
+//
+// The Banana decoder enforces Limits before allocating. A peer that breaks
+// the protocol — a malformed frame, an unknown type byte, a decref or answer
+// for an unknown id, a wrong field count, a bad version — gets its
+// connection closed with the reason logged; nothing else is affected. Bad
+// arguments in a call fail only that call. Unlike Twisted, Braid completes a
+// call whose answer cannot be unjellied with an error and keeps the
+// connection, and fails a call whose answer is too large for the wire
+// instead of dropping the connection.
+package pb
