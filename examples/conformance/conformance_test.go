@@ -62,8 +62,8 @@ func startProcess(t *testing.T, prefix string, name string, args ...string) stri
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		stdin.Close()
@@ -139,6 +139,24 @@ func TestGoClientAgainstGoServer(t *testing.T) {
 	out, err := runClient(t, binary(t), "-connect", ep)
 	require.NoError(t, err, out)
 	require.Contains(t, out, "PASS ")
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func lastLine(s string) string {
