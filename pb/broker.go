@@ -503,6 +503,9 @@ func (b *Broker) invoke(ex *export, method string, args []any, kw Kwargs) (v any
 		}
 	}()
 	ctx := withCallContext(b.ctx, b, ex.persp)
+	if method == DescribeMethod {
+		return b.describe(ctx, ex), nil
+	}
 	if h, ok := ex.obj.(Handler); ok {
 		return h.HandleCall(ctx, &Request{Method: method, Args: args, Kwargs: kw})
 	}

@@ -93,17 +93,22 @@ func goName(wire string) string {
 
 // lookup finds the handler method for a wire name on v's type.
 func (c *methodCache) lookup(v any, prefix, wire string) (*method, error) {
-	t := reflect.TypeOf(v)
+	m := c.table(reflect.TypeOf(v), prefix)[goName(wire)]
+	if m == nil {
+		return nil, noSuchMethod(prefix, wire)
+	}
+	return m, nil
+}
+
+// table returns the methods of t with the given prefix, keyed by the Go name
+// after the prefix.
+func (c *methodCache) table(t reflect.Type, prefix string) map[string]*method {
 	key := cacheKey{t, prefix}
 	tab, ok := c.m.Load(key)
 	if !ok {
 		tab, _ = c.m.LoadOrStore(key, buildTable(t, prefix))
 	}
-	m := tab.(map[string]*method)[goName(wire)]
-	if m == nil {
-		return nil, noSuchMethod(prefix, wire)
-	}
-	return m, nil
+	return tab.(map[string]*method)
 }
 
 // buildTable collects the methods of t whose names start with prefix

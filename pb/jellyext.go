@@ -50,6 +50,8 @@ func PerspectiveFromContext(ctx context.Context) any {
 
 func (e *brokerExt) JellyExt(ctx context.Context, s *jelly.Scope, v any) (any, bool, error) {
 	switch v := v.(type) {
+	case exportedRef:
+		return []any{"remote", v.luid}, true, nil
 	case *RemoteReference:
 		if v.b != e.b {
 			return nil, true, fmt.Errorf("pb: %s belongs to another connection; references cannot be passed on", v)

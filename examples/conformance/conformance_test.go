@@ -56,6 +56,13 @@ func TestMain(m *testing.M) {
 // The process is stopped when the test ends.
 func startProcess(t *testing.T, prefix string, name string, args ...string) string {
 	t.Helper()
+	addr, _ := startProcessLog(t, prefix, name, args...)
+	return addr
+}
+
+// startProcessLog is startProcess that also returns the process's stderr.
+func startProcessLog(t *testing.T, prefix string, name string, args ...string) (string, *lockedBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, name, args...)
 	stdin, err := cmd.StdinPipe() // the Twisted server exits when stdin closes
@@ -88,11 +95,11 @@ func startProcess(t *testing.T, prefix string, name string, args ...string) stri
 	select {
 	case l, ok := <-lines:
 		require.True(t, ok, "server exited before listening; stderr:\n%s", stderr.String())
-		return l
+		return l, stderr
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server did not start; stderr:\n%s", stderr.String())
 	}
-	return ""
+	return "", nil
 }
 
 func runClient(t *testing.T, name string, args ...string) (string, error) {
@@ -215,4 +222,70 @@ func TestTwistedServerDiesMidCall(t *testing.T) {
 	}
 	<-b.Done()
 	b.Wait() // the blocked handler saw its context cancelled and returned
+}
+
+// countLines counts the lines of s that contain all the words.
+func countLines(s string, words ...string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(l, w)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// requireBalancedLogins waits until every login in the log has exactly one
+// logout.
+func requireBalancedLogins(t *testing.T, log *lockedBuffer, login, logout []string, wantLogins int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return countLines(log.String(), login...) == wantLogins && countLines(log.String(), logout...) == wantLogins
+	}, 10*time.Second, 20*time.Millisecond, "want %d logins and as many logouts; log:\n%s", wantLogins, log.String())
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, wantLogins, countLines(log.String(), logout...), "a logout ran twice:\n%s", log.String())
+}
+
+func TestTwistedLoginClientAgainstGoServer(t *testing.T) {
+	py := peertest.Twisted(t)
+	for _, anon := range []bool{false, true} {
+		args := []string{"-listen", "tcp:127.0.0.1:0", "-users", "testdata/login_users.txt"}
+		expect := "refused"
+		logins := 2
+		if anon {
+			args = append(args, "-anonymous")
+			expect = "ok"
+			logins = 3
+		}
+		ep, log := startProcessLog(t, "LISTENING", binary(t), args...)
+		port := ep[strings.LastIndex(ep, ":")+1:]
+		out, err := runClient(t, py, "testdata/twisted_login_client.py", "127.0.0.1", port,
+			"--user", "alice", "--password", "wonderland", "--expect-anonymous", expect)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "PASS ")
+		t.Log(lastLine(out))
+		requireBalancedLogins(t, log, []string{"msg=login "}, []string{"msg=logout "}, logins)
+	}
+}
+
+func TestGoLoginClientAgainstTwistedServer(t *testing.T) {
+	py := peertest.Twisted(t)
+	port, log := startProcessLog(t, "PORT", py, "testdata/twisted_login_server.py", "--users", "testdata/login_users.txt")
+	out, err := runClient(t, binary(t), "-connect", "tcp:127.0.0.1:"+port, "-user", "bob", "-password", "builder")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "PASS ")
+	t.Log(lastLine(out))
+	requireBalancedLogins(t, log, []string{"EVENT login bob"}, []string{"EVENT logout bob"}, 1)
+}
+
+func TestGoLoginClientAgainstGoServer(t *testing.T) {
+	ep, log := startProcessLog(t, "LISTENING", binary(t), "-listen", "tcp:127.0.0.1:0", "-users", "testdata/login_users.txt")
+	out, err := runClient(t, binary(t), "-connect", ep, "-user", "alice", "-password", "wonderland")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "PASS ")
+	requireBalancedLogins(t, log, []string{"msg=login "}, []string{"msg=logout "}, 1)
 }

@@ -24,10 +24,14 @@ import (
 func main() {
 	listen := flag.String("listen", "", "serve the conformance root on this endpoint (tcp:HOST:PORT)")
 	connect := flag.String("connect", "", "run the conformance checks against the server at this endpoint")
+	users := flag.String("users", "", "serve a login portal instead, with users from FILE (user:password lines)")
+	anonymous := flag.Bool("anonymous", false, "with -users: allow anonymous login")
+	user := flag.String("user", "", "with -connect: log in as this user and check the avatar instead")
+	password := flag.String("password", "", "with -user: the password")
 	verbose := flag.Bool("v", false, "log connection events")
 	flag.Parse()
 
-	level := slog.LevelWarn
+	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
@@ -37,12 +41,12 @@ func main() {
 
 	switch {
 	case *listen != "" && *connect == "":
-		if err := serve(ctx, *listen, logger); err != nil {
+		if err := serve(ctx, *listen, *users, *anonymous, logger); err != nil {
 			fmt.Fprintln(os.Stderr, "conformance:", err)
 			os.Exit(1)
 		}
 	case *connect != "" && *listen == "":
-		if err := check(ctx, *connect, logger); err != nil {
+		if err := check(ctx, *connect, *user, *password, logger); err != nil {
 			fmt.Fprintln(os.Stderr, "FAIL", err)
 			os.Exit(1)
 		}
@@ -52,14 +56,21 @@ func main() {
 	}
 }
 
-func serve(ctx context.Context, endpoint string, logger *slog.Logger) error {
-	l, err := transport.Listen(ctx, endpoint)
-	if err != nil {
-		return err
-	}
+func serve(ctx context.Context, endpoint, users string, anonymous bool, logger *slog.Logger) error {
 	srv := &pb.Server{
 		NewRoot: func(*pb.Broker) any { return &Root{} },
 		Config:  pb.Config{Logger: logger},
+	}
+	if users != "" || anonymous {
+		portal, err := portalFor(users, anonymous, logger)
+		if err != nil {
+			return err
+		}
+		srv.NewRoot = pb.LoginRoot(portal)
+	}
+	l, err := transport.Listen(ctx, endpoint)
+	if err != nil {
+		return err
 	}
 	// Tell the harness where we listen (useful with port 0).
 	fmt.Printf("LISTENING %s\n", transport.EndpointOf(l.Addr()))
@@ -77,12 +88,20 @@ func serve(ctx context.Context, endpoint string, logger *slog.Logger) error {
 	return err
 }
 
-func check(ctx context.Context, endpoint string, logger *slog.Logger) error {
+func check(ctx context.Context, endpoint, user, password string, logger *slog.Logger) error {
 	b, err := pb.Dial(ctx, endpoint, &pb.Config{Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	if user != "" {
+		lc := &loginChecker{ctx: ctx, b: b, user: user, password: password, out: os.Stdout}
+		if err := lc.run(); err != nil {
+			return err
+		}
+		fmt.Printf("PASS %d checks\n", lc.n)
+		return nil
+	}
 	c := &checker{ctx: ctx, root: b.Root(), out: os.Stdout}
 	if err := c.run(); err != nil {
 		return err
