@@ -109,4 +109,3 @@ func DescriptionFrom(v any) (Description, error) {
 	err := jelly.Convert(v, &d)
 	return d, err
 }
-

@@ -145,4 +145,3 @@ func textOf(v any) string {
 	}
 	return fmt.Sprintf("%#v", v)
 }
-
