@@ -63,6 +63,11 @@ type Broker struct {
 	byKey    map[exportKey]int64
 	named    map[string]*export
 
+	cachesOut  map[int64]*cacheOut
+	cacheByKey map[exportKey]int64
+	cachesIn   map[int64]*cacheIn
+	cacheIDs   map[any]int64 // received copy -> luid
+
 	inflight  chan struct{}
 	handlers  sync.WaitGroup
 	loops     sync.WaitGroup
@@ -109,6 +114,12 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
 		exports:  map[int64]*export{},
 		byKey:    map[exportKey]int64{},
 		named:    map[string]*export{},
+
+		cachesOut:  map[int64]*cacheOut{},
+		cacheByKey: map[exportKey]int64{},
+		cachesIn:   map[int64]*cacheIn{},
+		cacheIDs:   map[any]int64{},
+
 		inflight: make(chan struct{}, cfg.Limits.MaxInFlight),
 		done:     make(chan struct{}),
 	}
@@ -194,6 +205,11 @@ func (b *Broker) shutdown(reason error) {
 		b.byKey = map[exportKey]int64{}
 		named := b.named
 		b.named = map[string]*export{}
+		cachesOut := b.cachesOut
+		b.cachesOut = map[int64]*cacheOut{}
+		b.cacheByKey = map[exportKey]int64{}
+		b.cachesIn = map[int64]*cacheIn{}
+		b.cacheIDs = map[any]int64{}
 		b.mu.Unlock()
 
 		b.wmu.Lock()
@@ -218,6 +234,7 @@ func (b *Broker) shutdown(reason error) {
 		for _, e := range named {
 			e.release()
 		}
+		stopAllObserving(b.ctx, b, cachesOut)
 		close(b.done)
 	})
 }
@@ -332,8 +349,29 @@ func (b *Broker) sendDecref(luid int64) {
 
 func (b *Broker) readLoop() {
 	defer b.loops.Done()
+	lim := b.cfg.Limits
 	for {
+		// Wait (up to the idle timeout) for a message to start, then give
+		// the whole message MessageTimeout to arrive.
+		if b.br.Buffered() == 0 {
+			var idle time.Time
+			if lim.IdleTimeout > 0 {
+				idle = time.Now().Add(lim.IdleTimeout)
+			}
+			b.conn.SetReadDeadline(idle)
+			if _, err := b.br.Peek(1); err != nil {
+				if isTimeout(err) {
+					err = fmt.Errorf("idle for %v", lim.IdleTimeout)
+				}
+				b.fail(err)
+				return
+			}
+		}
+		b.conn.SetReadDeadline(time.Now().Add(lim.MessageTimeout))
 		expr, err := b.dec.Decode()
+		if isTimeout(err) {
+			err = fmt.Errorf("%w: a message took longer than %v to arrive", ErrProtocol, lim.MessageTimeout)
+		}
 		if err != nil {
 			if errors.Is(err, banana.ErrProtocol) {
 				err = fmt.Errorf("%w: %w", ErrProtocol, err)
@@ -346,6 +384,11 @@ func (b *Broker) readLoop() {
 			return
 		}
 	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func protocolErrorf(format string, args ...any) error {
@@ -378,8 +421,20 @@ func (b *Broker) dispatch(expr any) error {
 		return b.handleAnswer(msg, string(cmd) == "error")
 	case "decref":
 		return b.handleDecref(msg)
-	case "cachemessage", "decache", "uncache":
-		return b.handleCacheMessage(string(cmd), msg)
+	case "cachemessage":
+		return b.handleMessage(msg)
+	case "decache", "uncache":
+		if len(msg) != 2 {
+			return protocolErrorf("%s has %d fields, want 2", cmd, len(msg))
+		}
+		luid, ok := msg[1].(int64)
+		if !ok {
+			return protocolErrorf("%s of %v, which is not a cache id", cmd, msg[1])
+		}
+		if string(cmd) == "decache" {
+			return b.handleDecache(luid)
+		}
+		return b.handleUncache(luid)
 	case "didNotUnderstand":
 		b.log.Warn("pb: peer did not understand a message", "message", fmt.Sprint(msg[1:]...))
 		return nil
@@ -387,29 +442,6 @@ func (b *Broker) dispatch(expr any) error {
 		b.log.Warn("pb: unknown message", "command", string(cmd))
 		return b.send([]any{"didNotUnderstand", cmd})
 	}
-}
-
-// handleCacheMessage covers the cache commands. This broker hands out no
-// caches yet, so every id is unknown: Twisted treats an unknown id in
-// decache/uncache as fatal and answers cachemessage with an error.
-func (b *Broker) handleCacheMessage(cmd string, msg []any) error {
-	if cmd == "cachemessage" {
-		if len(msg) != 7 {
-			return protocolErrorf("cachemessage has %d fields, want 7", len(msg))
-		}
-		reqID, ok := msg[1].(int64)
-		if !ok {
-			return protocolErrorf("cachemessage request id is %T", msg[1])
-		}
-		if truthy(msg[4]) {
-			return b.sendError(reqID, NewError(TypePBError, "Invalid cache ID"), nil)
-		}
-		return nil
-	}
-	if len(msg) != 2 {
-		return protocolErrorf("%s has %d fields, want 2", cmd, len(msg))
-	}
-	return protocolErrorf("%s of unknown cache id %v", cmd, msg[1])
 }
 
 func truthy(v any) bool {
@@ -455,7 +487,12 @@ func (b *Broker) handleMessage(msg []any) error {
 		_ = b.sendAnswer(reqID, v, nil)
 	}
 
-	ex := b.lookupExport(msg[2])
+	var ex *export
+	if string(msg[0].([]byte)) == "cachemessage" {
+		ex = b.lookupCache(msg[2])
+	} else {
+		ex = b.lookupExport(msg[2])
+	}
 	if ex == nil {
 		reply(nil, NewError(TypePBError, "Invalid Object ID"))
 		return nil
@@ -557,6 +594,21 @@ func (b *Broker) lookupExport(id any) *export {
 		return b.exports[id]
 	case []byte:
 		return b.named[string(id)]
+	}
+	return nil
+}
+
+// lookupCache finds the copy a cachemessage is addressed to, as an export
+// whose calls run Observe* methods.
+func (b *Broker) lookupCache(id any) *export {
+	luid, ok := id.(int64)
+	if !ok {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ci := b.cachesIn[luid]; ci != nil {
+		return &export{obj: ci.obj, kind: prefixObserve}
 	}
 	return nil
 }
@@ -664,6 +716,11 @@ func (b *Broker) handleDecref(msg []any) error {
 // ---- calling out ----
 
 func (b *Broker) call(ctx context.Context, objectID any, method string, args []any, kw Kwargs, wantAnswer bool) (any, error) {
+	return b.callCommand(ctx, "message", objectID, method, args, kw, wantAnswer, PerspectiveFromContext(ctx))
+}
+
+// callCommand sends a message or cachemessage and waits for its answer.
+func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, method string, args []any, kw Kwargs, wantAnswer bool, persp any) (any, error) {
 	b.mu.Lock()
 	if b.closed {
 		err := b.closeErr
@@ -679,7 +736,7 @@ func (b *Broker) call(ctx context.Context, objectID any, method string, args []a
 	}
 	b.mu.Unlock()
 
-	msg, err := b.buildMessage(ctx, reqID, objectID, method, args, kw, wantAnswer)
+	msg, err := b.buildMessage(cmd, reqID, objectID, method, args, kw, wantAnswer, persp)
 	if err == nil {
 		err = b.send(msg)
 	}
@@ -704,8 +761,7 @@ func (b *Broker) call(ctx context.Context, objectID any, method string, args []a
 	}
 }
 
-func (b *Broker) buildMessage(ctx context.Context, reqID int64, objectID any, method string, args []any, kw Kwargs, wantAnswer bool) ([]any, error) {
-	persp := PerspectiveFromContext(ctx)
+func (b *Broker) buildMessage(cmd string, reqID int64, objectID any, method string, args []any, kw Kwargs, wantAnswer bool, persp any) ([]any, error) {
 	argsExpr, err := b.jelly(jelly.Tuple(args), persp)
 	if err != nil {
 		return nil, err
@@ -730,7 +786,7 @@ func (b *Broker) buildMessage(ctx context.Context, reqID int64, objectID any, me
 	if wantAnswer {
 		answer = 1
 	}
-	return []any{"message", reqID, objectID, method, answer, argsExpr, kwExpr}, nil
+	return []any{cmd, reqID, objectID, method, answer, argsExpr, kwExpr}, nil
 }
 
 // ---- exports ----

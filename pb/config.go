@@ -26,6 +26,13 @@ type Limits struct {
 	WriteTimeout time.Duration
 	// HandshakeTimeout bounds the dialect negotiation (default 10s).
 	HandshakeTimeout time.Duration
+	// MessageTimeout bounds how long one message may take to arrive once
+	// its first byte has, so a peer that trickles bytes (slow loris) is cut
+	// off (default 60s).
+	MessageTimeout time.Duration
+	// IdleTimeout closes a connection on which nothing has arrived for this
+	// long (default 0: never; PB peers may legitimately sit idle).
+	IdleTimeout time.Duration
 }
 
 // Defaults for Limits.
@@ -34,9 +41,17 @@ const (
 	DefaultMaxInFlight      = 256
 	DefaultWriteTimeout     = 30 * time.Second
 	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultMessageTimeout   = 60 * time.Second
+	// DefaultMaxMessage is the default bound on one message's encoded size.
+	// Decoded expressions take several times their wire size, so this is
+	// kept well below the Banana codec's own default.
+	DefaultMaxMessage = 4 << 20
 )
 
 func (l Limits) withDefaults() Limits {
+	if l.Banana.MaxExpression <= 0 {
+		l.Banana.MaxExpression = DefaultMaxMessage
+	}
 	l.Banana = l.Banana.WithDefaults()
 	if l.MaxReferences <= 0 {
 		l.MaxReferences = DefaultMaxReferences
@@ -49,6 +64,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.HandshakeTimeout <= 0 {
 		l.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if l.MessageTimeout <= 0 {
+		l.MessageTimeout = DefaultMessageTimeout
 	}
 	return l
 }
@@ -69,6 +87,9 @@ type Config struct {
 	// ErrorTypes maps remote failure type names to constructors of local Go
 	// errors, so that errors.As finds them through RemoteError.Unwrap.
 	ErrorTypes map[string]func(*RemoteError) error
+	// CacheTypes maps the class names of Cacheables this side receives to
+	// constructors of its copies (pointers; see RemoteCache and LiveCopy).
+	CacheTypes map[string]func() any
 	// UnsafeTracebacks sends handler panics' stack traces to the peer.
 	// Leave it off outside development: tracebacks reveal internals.
 	UnsafeTracebacks bool

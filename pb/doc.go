@@ -37,6 +37,19 @@
 // them. A Viewable travels as a reference bound to the perspective that sent
 // it, and its View* methods receive that perspective after the context.
 //
+// Pass-by-copy types are registered in Config.Registry (see jelly.Registry):
+// a registered Go struct travels as [class, state] and arrives as the
+// registered type, which is how Twisted's Copyable and RemoteCopy meet Go.
+// Unregistered classes are refused (InsecureJelly), as Twisted refuses them.
+//
+// A Cacheable travels as a cached copy: the peer receives its state once per
+// connection and then every change the exporter pushes through its Observer,
+// which runs the copy's Observe* methods. Live is the ready-made Cacheable
+// for "a value many clients watch", and LiveCopy its receiving side; the
+// receiving side names its copy types in Config.CacheTypes. A copy is given
+// back with Broker.ReleaseCache, or when the connection ends; the exporter's
+// StoppedObserving then runs exactly once per observer.
+//
 // # Concurrency and ordering
 //
 // Each connection has one reader and one writer goroutine. Incoming calls
@@ -69,7 +82,10 @@
 //
 // # Hostile peers
 //
-// The Banana decoder enforces Limits before allocating. A peer that breaks
+// Each connection has a budget (Limits): message size (4 MiB by default),
+// string and list sizes (Twisted's 640 KiB), nesting depth, exported
+// references (Twisted's 1,024), calls in flight, and the time one message may
+// take to arrive. The Banana decoder enforces them before allocating. A peer that breaks
 // the protocol — a malformed frame, an unknown type byte, a decref or answer
 // for an unknown id, a wrong field count, a bad version — gets its
 // connection closed with the reason logged; nothing else is affected. Bad

@@ -14,9 +14,11 @@ import (
 type brokerExt struct {
 	b     *Broker
 	persp any
-	// received collects the references made while unjellying one payload,
-	// so they can be released if the payload turns out to be bad.
-	received []*RemoteReference
+	// received and receivedCaches collect the references and cache counts
+	// taken while unjellying one payload, so they can be returned if the
+	// payload turns out to be bad.
+	received       []*RemoteReference
+	receivedCaches []int64
 }
 
 type ctxKey int
@@ -61,6 +63,18 @@ func (e *brokerExt) JellyExt(ctx context.Context, s *jelly.Scope, v any) (any, b
 		}
 		return []any{"local", v.luid}, true, nil
 	}
+	if reflect.TypeOf(v).Kind() == reflect.Pointer {
+		e.b.mu.Lock()
+		luid, isCopy := e.b.cacheIDs[v]
+		e.b.mu.Unlock()
+		if isCopy {
+			return []any{"lcache", luid}, true, nil
+		}
+	}
+	if c, ok := v.(Cacheable); ok {
+		expr, err := e.jellyCacheable(ctx, s, c)
+		return expr, true, err
+	}
 	kind, ok := byReference(v)
 	if !ok {
 		return nil, false, nil
@@ -81,10 +95,11 @@ func (e *brokerExt) JellyExt(ctx context.Context, s *jelly.Scope, v any) (any, b
 
 func (e *brokerExt) HandlesTag(tag []byte) bool {
 	switch string(tag) {
-	case "remote", "local", TypeCopyableFail:
+	case "remote", "local", "cached", "lcache", TypeCopyableFail:
 		return true
 	}
-	return false
+	_, ok := e.b.cfg.CacheTypes[string(tag)]
+	return ok
 }
 
 func (e *brokerExt) UnjellyExt(ctx context.Context, s *jelly.UnScope, tag []byte, expr []any) (any, error) {
@@ -114,6 +129,20 @@ func (e *brokerExt) UnjellyExt(ctx context.Context, s *jelly.UnScope, tag []byte
 			return nil, nil
 		}
 		return nil, fmt.Errorf("%w: local reference id is %T", jelly.ErrMalformed, expr[1])
+	case "cached":
+		return e.unjellyCached(expr)
+	case "lcache":
+		if len(expr) != 2 {
+			return nil, fmt.Errorf("%w: lcache has %d fields", jelly.ErrMalformed, len(expr))
+		}
+		luid, _ := expr[1].(int64)
+		e.b.mu.Lock()
+		co := e.b.cachesOut[luid]
+		e.b.mu.Unlock()
+		if co == nil {
+			return nil, fmt.Errorf("%w: lcache of unknown cache id %v", jelly.ErrMalformed, expr[1])
+		}
+		return co.obj, nil
 	case TypeCopyableFail:
 		if len(expr) != 2 {
 			return nil, fmt.Errorf("%w: CopyableFailure has %d fields", jelly.ErrMalformed, len(expr))
@@ -124,14 +153,21 @@ func (e *brokerExt) UnjellyExt(ctx context.Context, s *jelly.UnScope, tag []byte
 		}
 		return failureFromState(state)
 	}
+	if mk := e.b.cfg.CacheTypes[string(tag)]; mk != nil && len(expr) == 3 {
+		return e.unjellyCache(s, tag, expr, mk)
+	}
 	return nil, fmt.Errorf("%w: pb cannot unjelly %q", jelly.ErrInsecure, tag)
 }
 
 // jelly turns a value into an expression for this connection, serializing
-// Viewables for the perspective persp.
+// Viewables, Copyables and Cacheables for the perspective persp.
 func (b *Broker) jelly(v any, persp any) (any, error) {
 	ext := &brokerExt{b: b, persp: persp}
-	return jelly.Jelly(b.ctx, v, &jelly.Options{Registry: b.cfg.Registry, Security: b.cfg.Security, Extension: ext})
+	ctx := b.ctx
+	if persp != nil {
+		ctx = context.WithValue(ctx, perspectiveKey, persp)
+	}
+	return jelly.Jelly(ctx, v, &jelly.Options{Registry: b.cfg.Registry, Security: b.cfg.Security, Extension: ext})
 }
 
 // unjelly turns a received expression into values. If it fails, references
@@ -142,6 +178,9 @@ func (b *Broker) unjelly(expr any) (any, error) {
 	if err != nil {
 		for _, r := range ext.received {
 			r.Release()
+		}
+		for _, luid := range ext.receivedCaches {
+			b.releaseOneCache(luid)
 		}
 		return nil, err
 	}

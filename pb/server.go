@@ -193,6 +193,13 @@ func (b *Broker) acceptHandshake() error {
 	return b.send([]any{"version", ProtocolVersion})
 }
 
+// Connections returns how many connections the server is serving.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.brokers)
+}
+
 // Close stops the server at once: listeners close, connections are cut and
 // pending calls on them fail. It waits for every connection to end.
 func (s *Server) Close() error {

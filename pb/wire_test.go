@@ -178,3 +178,56 @@ func TestInsecureArgumentsFailTheCall(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, banana.Equal([]any{[]byte("answer"), int64(2), int64(3)}, v))
 }
+
+// A peer that trickles a message a byte at a time is cut off once the
+// message has taken longer than MessageTimeout; others are unaffected.
+func TestSlowLoris(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{Limits: pb.Limits{MessageTimeout: 300 * time.Millisecond}})
+	good := dial(t, ts)
+	rc := rawDial(t, ts)
+	rc.write(unhex(t, "02 82 70 62 02 80 13 87 06 81"))
+	msg := unhex(t, "07 80 1a 87 01 81 04 82 72 6f 6f 74 03 82 61 64 64 01 81 03 80 0b 87 01 81 02 81 01 80 05 87")
+	start := time.Now()
+	closedAt := time.Duration(0)
+	for _, c := range msg {
+		if _, err := rc.conn.Write([]byte{c}); err != nil {
+			closedAt = time.Since(start)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+		sum, err := pb.Call[int](ctxT(t), good.Root(), "add", 1, 1)
+		require.NoError(t, err)
+		require.Equal(t, 2, sum)
+	}
+	if closedAt == 0 {
+		assert.True(t, rc.closed(), "the trickling peer must be disconnected")
+	}
+	assert.Eventually(t, func() bool { return strings.Contains(ts.logs.String(), "longer than 300ms") }, 5*time.Second, 10*time.Millisecond)
+}
+
+// Unknown ids in cache messages: decache and uncache close the connection
+// (as Twisted does); a cachemessage to an unknown cache fails that call.
+func TestUnknownCacheIDs(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{})
+	for _, tc := range []struct{ name, msg, reason string }{
+		{"decache", "02 80 1e 87 05 81", "decache of unknown cache id 5"},
+		{"uncache", "02 80 1f 87 05 81", "uncache of unknown cache id 5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := rawDial(t, ts)
+			rc.write(unhex(t, "02 82 70 62"))
+			rc.write(unhex(t, tc.msg))
+			assert.True(t, rc.closed())
+			assert.Eventually(t, func() bool { return strings.Contains(ts.logs.String(), tc.reason) }, 5*time.Second, 10*time.Millisecond)
+		})
+	}
+	rc := rawDial(t, ts)
+	rc.write(unhex(t, "02 82 70 62 02 80 13 87 06 81"))
+	rc.readRaw(6)
+	rc.dec.SetDialect(banana.DialectPB)
+	// [@cachemessage, 1, 9, b'setValue', 1, [@tuple, 1], [@dictionary]]
+	rc.write(unhex(t, "07 80 19 87 01 81 09 81 08 82 73 65 74 56 61 6c 75 65 01 81 02 80 0b 87 01 81 01 80 05 87"))
+	v, err := rc.dec.Decode()
+	require.NoError(t, err)
+	assert.Equal(t, "error", string(v.([]any)[0].([]byte)))
+}

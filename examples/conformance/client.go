@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"math/big"
 	"reflect"
@@ -18,11 +19,30 @@ import (
 // checker runs the conformance checks against a server's root and stops at
 // the first mismatch.
 type checker struct {
-	ctx  context.Context
-	root *pb.RemoteReference
-	out  io.Writer
-	n    int
+	ctx      context.Context
+	endpoint string
+	logger   *slog.Logger
+	root     *pb.RemoteReference
+	out      io.Writer
+	n        int
 }
+
+// clientConfig is the configuration of the checking client: it knows the
+// conformance classes.
+func clientConfig(logger *slog.Logger) *pb.Config {
+	return &pb.Config{
+		Logger:   logger,
+		Registry: registry(),
+		CacheTypes: map[string]func() any{
+			"conformance.Counter": func() any { return pb.NewLiveCopy[int64](nil) },
+		},
+	}
+}
+
+// unregistered is a class the server has not registered.
+type unregistered struct{ Z int }
+
+func (unregistered) JellyClass() string { return "conformance.Unregistered" }
 
 // helper is the client-side object the server calls back through
 // store/callStored.
@@ -182,7 +202,8 @@ func echoCases() []struct {
 }
 
 func (c *checker) run() error {
-	steps := []func() error{c.checkEcho, c.checkShared, c.checkAdd, c.checkFail, c.checkChild, c.checkStore}
+	steps := []func() error{c.checkEcho, c.checkShared, c.checkAdd, c.checkFail, c.checkChild, c.checkStore,
+		c.checkCopies, c.checkCache}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -380,4 +401,132 @@ func (c *checker) checkStore() error {
 	}
 	c.ok("callStored reached the client")
 	return c.expect("echo after all checks", "still here", "echo", "still here")
+}
+
+func (c *checker) checkCopies() error {
+	v, err := c.call("point", "point", 1, 2.5)
+	if err != nil {
+		return err
+	}
+	p, ok := v.(*Point)
+	if !ok || !same(p.X, int64(1)) || !same(p.Y, 2.5) {
+		return fmt.Errorf("point: got %#v, want conformance.Point{x: 1, y: 2.5}", v)
+	}
+	c.ok("point copy")
+	if err := c.expect("pointSum", int64(7), "pointSum", &Point{X: 3, Y: 4}); err != nil {
+		return err
+	}
+	_, err = c.call("echo unregistered", "echo", unregistered{Z: 1})
+	var re *pb.RemoteError
+	if !errors.As(err, &re) || re.Type != pb.TypeInsecureJelly {
+		return fmt.Errorf("echo of an unregistered class: got %v, want %s", err, pb.TypeInsecureJelly)
+	}
+	c.ok("unregistered class refused")
+	return nil
+}
+
+// eventually polls f for up to five seconds.
+func eventually(f func() (bool, error)) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := f()
+		if ok || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *checker) counterCopy(root *pb.RemoteReference) (*pb.LiveCopy[int64], error) {
+	v, err := root.CallRemote(c.ctx, "counter")
+	if err != nil {
+		return nil, fmt.Errorf("counter: %w", err)
+	}
+	lc, ok := v.(*pb.LiveCopy[int64])
+	if !ok {
+		return nil, fmt.Errorf("counter: got %T, want a conformance.Counter cache", v)
+	}
+	return lc, nil
+}
+
+func (c *checker) observers() (int, error) {
+	return pb.Call[int](c.ctx, c.root, "observers")
+}
+
+func (c *checker) checkCache() error {
+	c1, err := c.counterCopy(c.root)
+	if err != nil {
+		return err
+	}
+	v0 := c1.Get()
+	n, err := pb.Call[int64](c.ctx, c.root, "bump")
+	if err != nil {
+		return err
+	}
+	if n != v0+1 {
+		return fmt.Errorf("bump: got %d, want %d", n, v0+1)
+	}
+	if err := eventually(func() (bool, error) { return c1.Get() == n, nil }); err != nil {
+		return fmt.Errorf("the cache did not see setValue(%d): it holds %d", n, c1.Get())
+	}
+	c.ok("counter cache follows bump")
+	again, err := c.counterCopy(c.root)
+	if err != nil {
+		return err
+	}
+	if again != c1 {
+		return fmt.Errorf("counter again: got a second copy, want the same cache")
+	}
+	c.ok("counter again is the same cache")
+	base, err := c.observers()
+	if err != nil {
+		return err
+	}
+
+	// A second connection observes too, until it goes away.
+	b2, err := pb.Dial(c.ctx, c.endpoint, clientConfig(c.logger))
+	if err != nil {
+		return err
+	}
+	c2, err := c.counterCopy(b2.Root())
+	if err != nil {
+		b2.Close()
+		return err
+	}
+	if k, err := c.observers(); err != nil || k != base+1 {
+		b2.Close()
+		return fmt.Errorf("observers with a second connection: got %d, %v; want %d", k, err, base+1)
+	}
+	n, err = pb.Call[int64](c.ctx, c.root, "bump")
+	if err != nil {
+		b2.Close()
+		return err
+	}
+	if err := eventually(func() (bool, error) { return c2.Get() == n, nil }); err != nil {
+		b2.Close()
+		return fmt.Errorf("the second connection's cache did not see %d", n)
+	}
+	c.ok("second observer sees bump")
+	b2.Close()
+	if err := eventually(func() (bool, error) { k, err := c.observers(); return k == base, err }); err != nil {
+		return fmt.Errorf("observers after the second connection closed: %w", err)
+	}
+	c.ok("disconnected observer dropped")
+	n, err = pb.Call[int64](c.ctx, c.root, "bump")
+	if err != nil {
+		return err
+	}
+	if err := eventually(func() (bool, error) { return c1.Get() == n, nil }); err != nil {
+		return fmt.Errorf("bump after an observer left: the cache holds %d, want %d", c1.Get(), n)
+	}
+	c.ok("bump after an observer left")
+	c.root.Broker().ReleaseCache(c1)
+	if err := eventually(func() (bool, error) { k, err := c.observers(); return k == base-1, err }); err != nil {
+		return fmt.Errorf("observers after releasing the cache: %w", err)
+	}
+	c.ok("released cache stops observing")
+	return nil
 }

@@ -57,9 +57,10 @@ func main() {
 }
 
 func serve(ctx context.Context, endpoint, users string, anonymous bool, logger *slog.Logger) error {
+	counter := pb.NewLive[int64]("conformance.Counter", 0)
 	srv := &pb.Server{
-		NewRoot: func(*pb.Broker) any { return &Root{} },
-		Config:  pb.Config{Logger: logger},
+		NewRoot: func(*pb.Broker) any { return &Root{counter: counter} },
+		Config:  pb.Config{Logger: logger, Registry: registry()},
 	}
 	if users != "" || anonymous {
 		portal, err := portalFor(users, anonymous, logger)
@@ -89,7 +90,7 @@ func serve(ctx context.Context, endpoint, users string, anonymous bool, logger *
 }
 
 func check(ctx context.Context, endpoint, user, password string, logger *slog.Logger) error {
-	b, err := pb.Dial(ctx, endpoint, &pb.Config{Logger: logger})
+	b, err := pb.Dial(ctx, endpoint, clientConfig(logger))
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func check(ctx context.Context, endpoint, user, password string, logger *slog.Lo
 		fmt.Printf("PASS %d checks\n", lc.n)
 		return nil
 	}
-	c := &checker{ctx: ctx, root: b.Root(), out: os.Stdout}
+	c := &checker{ctx: ctx, endpoint: endpoint, logger: logger, root: b.Root(), out: os.Stdout}
 	if err := c.run(); err != nil {
 		return err
 	}

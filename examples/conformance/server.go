@@ -22,6 +22,7 @@ func (f *Failure) PBType() string { return "conformance.Failure" }
 // reference stored by one client is not visible to another.
 type Root struct {
 	pb.Referenceable
+	counter *counterValue
 
 	mu     sync.Mutex
 	stored *pb.RemoteReference
