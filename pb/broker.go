@@ -515,7 +515,13 @@ func (b *Broker) handleMessage(msg []any) error {
 	go func() {
 		defer b.handlers.Done()
 		defer func() { <-b.inflight }()
-		v, err := b.invoke(ex, method, args, kw)
+		ctx := withCallContext(b.ctx, b, ex.persp)
+		if d := b.handlerTimeout(method); d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		v, err := b.invoke(ctx, ex, method, args, kw)
 		if !answer {
 			reply(nil, err)
 			return
@@ -530,7 +536,7 @@ func (b *Broker) handleMessage(msg []any) error {
 }
 
 // invoke runs one call on an exported object, turning a panic into an error.
-func (b *Broker) invoke(ex *export, method string, args []any, kw Kwargs) (v any, err error) {
+func (b *Broker) invoke(ctx context.Context, ex *export, method string, args []any, kw Kwargs) (v any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			stack := string(debug.Stack())
@@ -539,7 +545,6 @@ func (b *Broker) invoke(ex *export, method string, args []any, kw Kwargs) (v any
 				Parents: parentsOf(TypeBraidError, TypePBError)}
 		}
 	}()
-	ctx := withCallContext(b.ctx, b, ex.persp)
 	if method == DescribeMethod {
 		return b.describe(ctx, ex), nil
 	}
@@ -551,6 +556,14 @@ func (b *Broker) invoke(ex *export, method string, args []any, kw Kwargs) (v any
 		return nil, err
 	}
 	return m.invoke(ctx, ex.obj, ex.persp, args, kw)
+}
+
+// handlerTimeout is the deadline for an incoming call of method.
+func (b *Broker) handlerTimeout(method string) time.Duration {
+	if d, ok := b.cfg.MethodTimeouts[method]; ok {
+		return d
+	}
+	return b.cfg.HandlerTimeout
 }
 
 // sendAnswer jellies v and sends it; a value that cannot be jellied or
@@ -721,6 +734,13 @@ func (b *Broker) call(ctx context.Context, objectID any, method string, args []a
 
 // callCommand sends a message or cachemessage and waits for its answer.
 func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, method string, args []any, kw Kwargs, wantAnswer bool, persp any) (any, error) {
+	if d := b.cfg.CallTimeout; d > 0 && wantAnswer {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+	}
 	b.mu.Lock()
 	if b.closed {
 		err := b.closeErr

@@ -87,6 +87,14 @@ type Config struct {
 	// ErrorTypes maps remote failure type names to constructors of local Go
 	// errors, so that errors.As finds them through RemoteError.Unwrap.
 	ErrorTypes map[string]func(*RemoteError) error
+	// CallTimeout bounds outgoing calls whose context has no deadline
+	// (default 0: none).
+	CallTimeout time.Duration
+	// HandlerTimeout is the deadline given to each incoming call's context
+	// (default 0: none); MethodTimeouts overrides it per wire method name.
+	HandlerTimeout time.Duration
+	// MethodTimeouts sets the handler deadline of particular methods.
+	MethodTimeouts map[string]time.Duration
 	// CacheTypes maps the class names of Cacheables this side receives to
 	// constructors of its copies (pointers; see RemoteCache and LiveCopy).
 	CacheTypes map[string]func() any

@@ -449,3 +449,23 @@ func TestMaxReferences(t *testing.T) {
 	require.NoError(t, err)
 	v.(*pb.RemoteReference).Release()
 }
+
+func TestTimeouts(t *testing.T) {
+	c := newCalc()
+	ts := startServer(t, c, pb.Config{MethodTimeouts: map[string]time.Duration{"block": 50 * time.Millisecond}})
+	b := dial(t, ts)
+	start := time.Now()
+	_, err := b.Root().CallRemote(ctxT(t), "block")
+	var re *pb.RemoteError
+	require.ErrorAs(t, err, &re, "the server's per-method deadline ends the handler")
+	assert.Contains(t, re.Value, "deadline exceeded")
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.ErrorIs(t, <-c.ctxErr, context.DeadlineExceeded)
+
+	cb, err := pb.Dial(ctxT(t), ts.endpoint, &pb.Config{CallTimeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+	defer cb.Close()
+	c.ctxErr = make(chan error, 10)
+	_, err = cb.Root().CallRemote(context.Background(), "sum") // fast calls are unaffected
+	require.NoError(t, err)
+}

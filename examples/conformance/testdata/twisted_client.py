@@ -6,9 +6,11 @@ Run it with Debian's interpreter (python3-twisted 22.4):
     /usr/bin/python3 twisted_client.py HOST PORT [--timeout SECONDS] [--verbose]
 
 It connects with an ordinary PBClientFactory, fetches the root object and
-drives it only through callRemote, the way any Twisted user would.  Each
-passed check prints one line ``ok <check>``; at the end it prints
-``PASS <n> checks``.
+drives it only through callRemote, the way any Twisted user would.  For the
+Copyable and Cacheable checks it registers RemotePoint (conformance.Point) and
+CounterCache (conformance.Counter) with setUnjellyableForClass, and it opens a
+second connection with another PBClientFactory.  Each passed check prints one
+line ``ok <check>``; at the end it prints ``PASS <n> checks``.
 
 Exit status:
     0  every check passed
@@ -60,10 +62,14 @@ class CheckFailed(Exception):
 
 
 class Checker:
-    def __init__(self, root, timeout):
+    def __init__(self, root, timeout, host=None, port=None):
         self.root = root
         self.timeout = timeout
+        self.host = host
+        self.port = port
         self.passed = 0
+        # factories of extra connections, disconnected by close()
+        self.extra = []
 
     # ------------------------------------------------------------------
     # plumbing
@@ -116,6 +122,29 @@ class Checker:
         """Let the reactor run once (so pending writes such as decrefs go out)."""
         return task.deferLater(reactor, 0, lambda: None)
 
+    def sleep(self, seconds):
+        return task.deferLater(reactor, seconds, lambda: None)
+
+    @defer.inlineCallbacks
+    def connect_again(self, name):
+        """Open one more connection to the same server; returns (factory, root)."""
+        factory = pb.PBClientFactory()
+        self.extra.append(factory)
+        reactor.connectTCP(self.host, self.port, factory, timeout=self.timeout)
+        d = factory.getRootObject()
+        d.addTimeout(self.timeout, reactor)
+        try:
+            root = yield d
+        except Exception:
+            self.fail(name, "a root object from a second connection",
+                      describe_failure(sys.exc_info()[1]))
+        return factory, root
+
+    def close(self):
+        for factory in self.extra:
+            factory.disconnect()
+        self.extra = []
+
     def expect_equal(self, name, expected, got):
         problem = compare(expected, got)
         if problem is not None:
@@ -136,6 +165,8 @@ class Checker:
         yield self.check_child()
         yield self.check_refs()
         yield self.check_store()
+        yield self.check_copy()
+        yield self.check_cache()
         # The connection must still be usable after all of the above.
         got = yield self.answer("echo after all checks", self.root, "echo", "still here")
         self.expect_equal("echo after all checks", "still here", got)
@@ -346,6 +377,231 @@ class Checker:
         self.ok("callStored reached the client")
 
 
+    # ------------------------------------------------------------------
+    # Copyable and Cacheable
+
+    @defer.inlineCallbacks
+    def check_copy(self):
+        p = yield self.answer("point", self.root, "point", 1, 2.5)
+        if not isinstance(p, RemotePoint):
+            self.fail("point", "a RemotePoint (tag conformance.Point)",
+                      "%s (%s)" % (short(p), type(p).__name__))
+        self.ok("point")
+        # The state must be exactly {"x": 1, "y": 2.5} with str keys: Twisted
+        # sends attribute names as [unicode, ..], and Braid must too.
+        self.expect_equal("point state", {"x": 1, "y": 2.5}, p.raw_state)
+        self.expect_equal("point x", 1, p.x)
+        self.expect_equal("point y", 2.5, p.y)
+
+        got = yield self.answer("pointSum", self.root, "pointSum", Point(3, 4))
+        self.expect_equal("pointSum", 7, got)
+        got = yield self.answer("pointSum floats", self.root, "pointSum", Point(0.5, -2))
+        self.expect_equal("pointSum floats", -1.5, got)
+
+        # A class the server has not registered is refused the way Twisted
+        # refuses one: an error of type InsecureJelly, and the connection
+        # stays up.
+        name = "echo unregistered class"
+        [f] = yield self.failure(name, self.root, "echo", Unregistered())
+        type_name = f.type.decode("utf-8", "replace") if isinstance(f.type, bytes) else f.type
+        wanted = "twisted.spread.jelly.InsecureJelly"
+        if not isinstance(f, pb.CopiedFailure) or not (
+                type_name == wanted or f.check(wanted)):
+            self.fail(name, "a CopiedFailure of type " + wanted, describe_failure(f))
+        self.ok(name)
+        got = yield self.answer("echo after the refused class", self.root, "echo", 1)
+        self.expect_equal("echo after the refused class", 1, got)
+
+    @defer.inlineCallbacks
+    def counter(self, name, root):
+        c = yield self.answer(name, root, "counter")
+        if not isinstance(c, CounterCache):
+            self.fail(name, "a CounterCache (RemoteCache of conformance.Counter)",
+                      "%s (%s)" % (short(c), type(c).__name__))
+        if type(c.value) is not int or c.value < 0:
+            self.fail(name, "state {'value': n} (str key, n a non-negative int)",
+                      short(c.raw_state))
+        return c
+
+    @defer.inlineCallbacks
+    def bump(self, name, expected):
+        got = yield self.answer(name, self.root, "bump")
+        self.expect_equal(name, expected, got)
+        return got
+
+    @defer.inlineCallbacks
+    def observers(self, name):
+        got = yield self.answer(name, self.root, "observers")
+        if type(got) is not int or got < 0:
+            self.fail(name, "a non-negative int", short(got))
+        return got
+
+    @defer.inlineCallbacks
+    def wait_for(self, name, condition, describe):
+        """Poll condition() (a Deferred of a bool) for at most self.timeout."""
+        deadline = reactor.seconds() + self.timeout
+        while True:
+            done = yield condition()
+            if done:
+                return
+            if reactor.seconds() >= deadline:
+                self.fail(name, describe(), "not within %gs" % self.timeout)
+            yield self.sleep(0.05)
+
+    @defer.inlineCallbacks
+    def check_cache(self):
+        # The counter is shared by every connection to the server, so these
+        # checks assume no other client is using it meanwhile.
+        held = {}
+        c = held["c1"] = yield self.counter("counter", self.root)
+        self.ok("counter (value %d)" % c.value)
+        v0 = c.value
+        seen = [v0]
+
+        n = yield self.bump("bump", v0 + 1)
+        seen.append(n)
+        # setValue is written before bump's answer, so the cache is up to
+        # date once the answer is in (one reactor turn of slack).
+        yield self.turn()
+        self.expect_equal("cache follows bump", n, c.value)
+
+        again = held["c1 again"] = yield self.counter("counter again", self.root)
+        if again.__dict__ is not c.__dict__:
+            self.fail("counter again", "the same cache (shared __dict__)",
+                      "a different cache with value %s" % short(again.value))
+        self.ok("counter again is the same cache")
+        self.expect_equal("counter again value", n, again.value)
+
+        base = yield self.observers("observers")
+        if base < 1:
+            self.fail("observers", ">= 1", base)
+        self.ok("observers (%d)" % base)
+
+        # A second connection also observes the counter.
+        factory2, root2 = yield self.connect_again("second connection")
+        self.ok("second connection")
+        c2 = held["c2"] = yield self.counter("second connection counter", root2)
+        self.expect_equal("second connection counter", n, c2.value)
+        got = yield self.observers("observers with a second connection")
+        self.expect_equal("observers with a second connection", base + 1, got)
+
+        n = yield self.bump("bump seen by both", n + 1)
+        seen.append(n)
+        yield self.turn()
+        self.expect_equal("bump seen by both: first cache", n, c.value)
+
+        def second_caught_up():
+            return defer.succeed(c2.value == n)
+
+        yield self.wait_for("bump seen by both: second cache", second_caught_up,
+                            lambda: "the second cache's value %d (it has %d)" % (n, c2.value))
+        self.ok("bump seen by both: second cache")
+        self.expect_equal("second cache got each setValue once", [n], c2.seen)
+
+        # The second connection goes away while it still holds its copy: the
+        # server must drop that observer (connection lost) and stop sending
+        # to it.
+        factory2.disconnect()
+        self.extra.remove(factory2)
+
+        @defer.inlineCallbacks
+        def dropped():
+            got = yield self.observers("observers after the second connection closed")
+            return got == base
+
+        yield self.wait_for("observers after the second connection closed", dropped,
+                            lambda: "observers() == %d" % base)
+        self.ok("observers after the second connection closed")
+
+        n = yield self.bump("bump after the second connection closed", n + 1)
+        seen.append(n)
+        yield self.turn()
+        self.expect_equal("cache follows bump after the close", n, c.value)
+        got = yield self.observers("observers unchanged by bump")
+        self.expect_equal("observers unchanged by bump", base, got)
+        self.expect_equal("first cache got each setValue once", seen[1:], c.seen)
+        del c2, held["c2"]
+
+        # Releasing every copy on this connection decaches the counter: the
+        # server drops this observer (stoppedObserving) and answers uncache.
+        del c, again, held["c1"], held["c1 again"]
+        yield self.release()
+        got = yield self.observers("observers after releasing the copies")
+        self.expect_equal("observers after releasing the copies", base - 1, got)
+        n = yield self.bump("bump after releasing the copies", n + 1)
+        got = yield self.observers("observers unchanged by the last bump")
+        self.expect_equal("observers unchanged by the last bump", base - 1, got)
+
+        # Asking again after the release sends the counter in full once more.
+        c = yield self.counter("counter after release", self.root)
+        self.expect_equal("counter after release", n, c.value)
+        got = yield self.observers("observers after counter again")
+        self.expect_equal("observers after counter again", base, got)
+        del c
+        yield self.release()
+        got = yield self.observers("observers after the second release")
+        self.expect_equal("observers after the second release", base - 1, got)
+
+
+class Point(pb.Copyable):
+    """The client's own conformance.Point, sent to pointSum."""
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def getTypeToCopy(self):
+        return b"conformance.Point"
+
+    def getStateToCopy(self):
+        return {"x": self.x, "y": self.y}
+
+
+class RemotePoint(pb.RemoteCopy):
+    """What point() answers."""
+
+    def setCopyableState(self, state):
+        # The default turns bytes keys into str; keep the state exactly as it
+        # arrived too, so the key types can be checked.
+        raw = dict(state) if isinstance(state, dict) else state
+        pb.RemoteCopy.setCopyableState(self, state)
+        self.raw_state = raw
+
+
+pb.setUnjellyableForClass("conformance.Point", RemotePoint)
+
+
+class Unregistered(pb.Copyable):
+    """A class no server registers: conformance.Unregistered."""
+
+    def getTypeToCopy(self):
+        return b"conformance.Unregistered"
+
+    def getStateToCopy(self):
+        return {"z": 1}
+
+
+class CounterCache(pb.RemoteCache):
+    """The client's copy of the shared conformance.Counter.
+
+    Every copy of the same counter on one connection shares this state
+    (Twisted hands out "borg" copies); seen lists the setValue updates.
+    """
+
+    def setCopyableState(self, state):
+        # The state must be {"value": n} with a str key.
+        self.raw_state = dict(state) if isinstance(state, dict) else state
+        self.value = state.get("value") if isinstance(state, dict) else None
+        self.seen = []
+
+    def observe_setValue(self, value):
+        self.value = value
+        self.seen.append(value)
+
+
+pb.setUnjellyableForClass("conformance.Counter", CounterCache)
+
+
 class ClientHelper(pb.Referenceable):
     """The client-side object the server stores and calls back."""
 
@@ -527,9 +783,13 @@ def main(argv=None):
     outcome = Outcome()
     factory = pb.PBClientFactory()
 
+    checkers = []
+
     def finish(code):
         if outcome.code is None:
             outcome.code = code
+        for checker in checkers:
+            checker.close()
         factory.disconnect()
         if reactor.running:
             reactor.callLater(0, reactor.stop)
@@ -545,7 +805,8 @@ def main(argv=None):
                   flush=True)
             finish(2)
             return
-        checker = Checker(root, args.timeout)
+        checker = Checker(root, args.timeout, args.host, args.port)
+        checkers.append(checker)
         try:
             yield checker.run()
         except CheckFailed as failed:

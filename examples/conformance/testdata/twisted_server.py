@@ -3,7 +3,8 @@
 
 Run it with Debian's interpreter (python3-twisted 22.4):
 
-    /usr/bin/python3 twisted_server.py [--port N] [--broken] [--no-stdin-watch]
+    /usr/bin/python3 twisted_server.py [--port N] [--broken] [--broken-cache]
+        [--no-stdin-watch]
 
 It listens on 127.0.0.1 (port 0 by default, so the OS picks one), prints a
 single line ``PORT <n>`` on stdout once it is listening, and from then on
@@ -15,8 +16,10 @@ leaves a server behind.  Pass --no-stdin-watch when running it by hand in the
 background with stdin redirected from /dev/null.
 
 The root object published to every connection implements the conformance
-contract described in README.md: echo, add, fail, child, store, callStored and
-refs.  --broken makes add() answer a+b+1, so a client can be shown to fail.
+contract described in README.md: echo, add, fail, child, store, callStored,
+refs, point, pointSum, counter, bump and observers (the last one is a test
+hook).  --broken makes add() answer a+b+1, and --broken-cache makes bump()
+forget to tell the observers, so a client can be shown to fail.
 """
 
 import argparse
@@ -25,6 +28,7 @@ import threading
 
 from twisted.internet import reactor
 from twisted.logger import globalLogBeginner, textFileLogObserver
+from twisted.python import log
 from twisted.spread import pb
 
 
@@ -55,6 +59,77 @@ class Child(pb.Referenceable):
 
     def remote_get(self):
         return self._value
+
+
+class Point(pb.Copyable):
+    """What point(x, y) answers: a copy of type conformance.Point."""
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def getTypeToCopy(self):
+        return b"conformance.Point"
+
+    def getStateToCopy(self):
+        # str keys, so they go out as [unicode, ..] like any attribute name.
+        return {"x": self.x, "y": self.y}
+
+
+class ReceivedPoint(pb.RemoteCopy):
+    """A conformance.Point copy a client sent (the argument of pointSum)."""
+
+
+# Registering the tag also adds it to globalSecurity.allowedTypes; any other
+# class a client sends is refused with InsecureJelly.
+pb.setUnjellyableForClass(b"conformance.Point", ReceivedPoint)
+
+
+class Counter(pb.Cacheable):
+    """The conformance.Counter every connection shares.
+
+    Observers are kept in a dict keyed by their broker, one per connection
+    that holds copies.  Twisted 22.4's RemoteCacheObserver defines only
+    __cmp__, which Python 3 ignores, so the observer handed to
+    stoppedObserving never == the one given to getStateToCacheAndObserveFor;
+    a list.remove(observer) would fail and leave a dead observer behind.
+    Twisted calls getStateToCacheAndObserveFor once per connection (later
+    sends are [cached, luid]) and stoppedObserving once, when the peer's last
+    copy is decached or the connection is lost, so the broker is a sound key.
+    """
+
+    def __init__(self):
+        self.value = 0
+        self.notify = True
+        self._observers = {}
+
+    def getTypeToCopy(self):
+        return b"conformance.Counter"
+
+    def getStateToCacheAndObserveFor(self, perspective, observer):
+        self._observers[observer.broker] = observer
+        return {"value": self.value}
+
+    def stoppedObserving(self, perspective, observer):
+        if self._observers.pop(observer.broker, None) is None:
+            log.msg("twisted_server: stoppedObserving for an unknown observer")
+
+    def observers(self):
+        return len(self._observers)
+
+    def bump(self):
+        self.value += 1
+        if self.notify:
+            # Each setValue is written now, before bump's own answer.  The
+            # acknowledgements are not waited for; a failure is only logged.
+            for observer in list(self._observers.values()):
+                d = observer.callRemote("setValue", self.value)
+                d.addErrback(log.err, "twisted_server: setValue to an observer failed")
+        return self.value
+
+
+# One counter for the whole process, shared by every connection's root.
+COUNTER = Counter()
 
 
 class ConnectionRoot(pb.Referenceable):
@@ -97,6 +172,25 @@ class ConnectionRoot(pb.Referenceable):
         table = self._broker.localObjects or {}
         return sum(1 for key in table if key != b"root")
 
+    def remote_point(self, x, y):
+        return Point(x, y)
+
+    def remote_pointSum(self, p):
+        if not isinstance(p, ReceivedPoint):
+            raise Failure("pointSum: expected a conformance.Point, got %s"
+                          % (type(p).__name__,))
+        return p.x + p.y
+
+    def remote_counter(self):
+        return COUNTER
+
+    def remote_bump(self):
+        return COUNTER.bump()
+
+    def remote_observers(self):
+        # A test hook: how many connections hold copies of the counter.
+        return COUNTER.observers()
+
 
 class ConformanceRoot(pb.Root):
     """Hands each new connection its own ConnectionRoot."""
@@ -138,10 +232,13 @@ def main(argv=None):
                         help="TCP port on 127.0.0.1 (default 0: the OS picks)")
     parser.add_argument("--broken", action="store_true",
                         help="make add() answer a+b+1 (to prove a client can fail)")
+    parser.add_argument("--broken-cache", action="store_true",
+                        help="make bump() skip telling the observers (to prove a client can fail)")
     parser.add_argument("--no-stdin-watch", action="store_true",
                         help="do not exit when stdin reaches end of file")
     args = parser.parse_args(argv)
 
+    COUNTER.notify = not args.broken_cache
     factory = pb.PBServerFactory(ConformanceRoot(broken=args.broken))
     port = reactor.listenTCP(args.port, factory, interface="127.0.0.1")
 
