@@ -141,43 +141,15 @@ type benchClient struct {
 }
 
 func benchClients(b *testing.B) []benchClient {
-	ctx := context.Background()
-	br, err := pb.Dial(ctx, "tcp:"+startBenchServer(b, "braid"), &pb.Config{Limits: benchLimits})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { br.Close() })
-	root := br.Root()
+	braidAddr := startBenchServer(b, "braid")
 	rc, err := rpc.Dial("tcp", startBenchServer(b, "netrpc"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { rc.Close() })
 	return []benchClient{
-		{
-			name: "braid-banana",
-			int64: func() error {
-				v, err := pb.Call[int64](ctx, root, "echo", int64(42))
-				if err == nil && v != 42 {
-					err = fmt.Errorf("echo gave %d", v)
-				}
-				return err
-			},
-			bytes: func(p []byte) error {
-				v, err := pb.Call[[]byte](ctx, root, "echoBytes", p)
-				if err == nil && len(v) != len(p) {
-					err = fmt.Errorf("echo gave %d bytes", len(v))
-				}
-				return err
-			},
-			recs: func(rs []Record) error {
-				v, err := pb.Call[[]Record](ctx, root, "echoRecords", rs)
-				if err == nil && len(v) != len(rs) {
-					err = fmt.Errorf("echo gave %d records", len(v))
-				}
-				return err
-			},
-		},
+		braidClient(b, "braid-native", braidAddr, nil),
+		braidClient(b, "braid-banana", braidAddr, []string{"pb"}),
 		{
 			name: "net-rpc",
 			int64: func() error {
@@ -204,6 +176,45 @@ func benchClients(b *testing.B) []benchClient {
 				}
 				return err
 			},
+		},
+	}
+}
+
+// braidClient connects to the Braid bench server, speaking the given
+// dialects (nil: the default, which is native between Braid peers).
+func braidClient(b *testing.B, name, addr string, dialects []string) benchClient {
+	ctx := context.Background()
+	br, err := pb.Dial(ctx, "tcp:"+addr, &pb.Config{Limits: benchLimits, Dialects: dialects})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { br.Close() })
+	if br.NativeDialect() != (dialects == nil) {
+		b.Fatalf("%s: native dialect is %v", name, br.NativeDialect())
+	}
+	root := br.Root()
+	return benchClient{
+		name: name,
+		int64: func() error {
+			v, err := pb.Call[int64](ctx, root, "echo", int64(42))
+			if err == nil && v != 42 {
+				err = fmt.Errorf("echo gave %d", v)
+			}
+			return err
+		},
+		bytes: func(p []byte) error {
+			v, err := pb.Call[[]byte](ctx, root, "echoBytes", p)
+			if err == nil && len(v) != len(p) {
+				err = fmt.Errorf("echo gave %d bytes", len(v))
+			}
+			return err
+		},
+		recs: func(rs []Record) error {
+			v, err := pb.Call[[]Record](ctx, root, "echoRecords", rs)
+			if err == nil && len(v) != len(rs) {
+				err = fmt.Errorf("echo gave %d records", len(v))
+			}
+			return err
 		},
 	}
 }

@@ -13,10 +13,12 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/braidkit/braid/jelly"
 	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/native"
 )
 
 // ProtocolVersion is the PB protocol version both Twisted and Braid speak.
@@ -37,9 +39,12 @@ type Broker struct {
 	cfg      *Config
 	log      *slog.Logger
 	br       *bufio.Reader
-	dec      *banana.Decoder
+	dec      exprDecoder
+	bdec     *banana.Decoder // the Banana decoder, used until a dialect is chosen
 	dialect  banana.Dialect
+	native   bool // the braid-msgpack dialect is in force
 	isServer bool
+	lastRecv atomic.Int64 // unix nanoseconds of the last message received
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
@@ -62,6 +67,7 @@ type Broker struct {
 	exports  map[int64]*export
 	byKey    map[exportKey]int64
 	named    map[string]*export
+	running  map[int64]context.CancelFunc // incoming calls, by request id (native dialect)
 
 	cachesOut  map[int64]*cacheOut
 	cacheByKey map[exportKey]int64
@@ -73,6 +79,12 @@ type Broker struct {
 	loops     sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once
+}
+
+// exprDecoder reads one expression at a time: the Banana or the native
+// decoder.
+type exprDecoder interface {
+	Decode() (any, error)
 }
 
 type pendingCall struct {
@@ -114,6 +126,7 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
 		exports:  map[int64]*export{},
 		byKey:    map[exportKey]int64{},
 		named:    map[string]*export{},
+		running:  map[int64]context.CancelFunc{},
 
 		cachesOut:  map[int64]*cacheOut{},
 		cacheByKey: map[exportKey]int64{},
@@ -124,9 +137,26 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
 		done:     make(chan struct{}),
 	}
 	b.wcond = sync.NewCond(&b.wmu)
-	b.dec = banana.NewDecoder(b.br, cfg.Limits.Banana)
+	b.bdec = banana.NewDecoder(b.br, cfg.Limits.Banana)
+	b.dec = b.bdec
 	return b
 }
+
+// selectDialect switches the connection to the named dialect.
+func (b *Broker) selectDialect(name string) {
+	switch name {
+	case native.DialectName:
+		b.native = true
+		b.dec = native.NewDecoder(b.br, b.cfg.Limits.Banana)
+	case "pb":
+		b.dialect = banana.DialectPB
+		b.bdec.SetDialect(banana.DialectPB)
+	}
+}
+
+// NativeDialect reports whether the connection speaks Braid's native
+// (msgpack) dialect, which both ends choose when both are Braid.
+func (b *Broker) NativeDialect() bool { return b.native }
 
 // RemoteAddr returns the peer's network address.
 func (b *Broker) RemoteAddr() net.Addr { return b.conn.RemoteAddr() }
@@ -263,11 +293,47 @@ func (b *Broker) fail(err error) {
 	b.shutdown(err)
 }
 
-// start runs the connection's reader and writer goroutines.
+// start runs the connection's reader and writer goroutines, and the
+// keepalive watch when configured.
 func (b *Broker) start() {
+	b.lastRecv.Store(time.Now().UnixNano())
 	b.loops.Add(2)
 	go b.writeLoop()
 	go b.readLoop()
+	if iv := b.cfg.KeepAlive; iv > 0 {
+		if b.native {
+			b.loops.Add(1)
+			go b.keepAliveLoop(iv)
+		} else if tc, ok := b.conn.(*net.TCPConn); ok {
+			// A Twisted peer answers no pings: let TCP probe instead.
+			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: iv, Interval: max(iv/3, time.Second), Count: 3})
+		}
+	}
+}
+
+// keepAliveLoop pings a quiet peer and closes the connection when nothing
+// at all has arrived for twice the interval.
+func (b *Broker) keepAliveLoop(iv time.Duration) {
+	defer b.loops.Done()
+	t := time.NewTicker(iv / 4)
+	defer t.Stop()
+	var seq int64
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-t.C:
+		}
+		idle := time.Since(time.Unix(0, b.lastRecv.Load()))
+		switch {
+		case idle >= 2*iv:
+			b.fail(fmt.Errorf("keepalive: nothing from the peer for %v", idle.Round(time.Millisecond)))
+			return
+		case idle >= iv:
+			seq++
+			_ = b.send([]any{"ping", seq})
+		}
+	}
 }
 
 // ---- output ----
@@ -283,7 +349,13 @@ func (b *Broker) send(msg []any) error {
 	if b.wclose {
 		return fmt.Errorf("%w: %w", ErrConnectionLost, b.errOrLost())
 	}
-	out, err := banana.Append(b.out, msg, b.dialect, b.cfg.Limits.Banana)
+	var out []byte
+	var err error
+	if b.native {
+		out, err = native.Append(b.out, msg, b.cfg.Limits.Banana)
+	} else {
+		out, err = banana.Append(b.out, msg, b.dialect, b.cfg.Limits.Banana)
+	}
 	if err != nil {
 		return err
 	}
@@ -379,6 +451,7 @@ func (b *Broker) readLoop() {
 			b.fail(err)
 			return
 		}
+		b.lastRecv.Store(time.Now().UnixNano())
 		if err := b.dispatch(expr); err != nil {
 			b.fail(err)
 			return
@@ -435,13 +508,42 @@ func (b *Broker) dispatch(expr any) error {
 			return b.handleDecache(luid)
 		}
 		return b.handleUncache(luid)
+	case "cancel", "ping", "pong":
+		// Braid's own messages exist only in the native dialect.
+		if !b.native {
+			return b.unknownCommand(cmd)
+		}
+		if len(msg) != 2 {
+			return protocolErrorf("%s has %d fields, want 2", cmd, len(msg))
+		}
+		switch string(cmd) {
+		case "cancel":
+			if id, ok := msg[1].(int64); ok {
+				b.mu.Lock()
+				cancel := b.running[id]
+				b.mu.Unlock()
+				if cancel != nil {
+					cancel()
+				}
+			}
+		case "ping":
+			return b.send([]any{"pong", msg[1]})
+		}
+		return nil
 	case "didNotUnderstand":
 		b.log.Warn("pb: peer did not understand a message", "message", fmt.Sprint(msg[1:]...))
 		return nil
 	default:
-		b.log.Warn("pb: unknown message", "command", string(cmd))
-		return b.send([]any{"didNotUnderstand", cmd})
+		return b.unknownCommand(cmd)
 	}
+}
+
+// unknownCommand answers a message this side does not know with
+// didNotUnderstand, as Twisted intends to (its own reply is broken on
+// Python 3), and keeps the connection.
+func (b *Broker) unknownCommand(cmd []byte) error {
+	b.log.Warn("pb: unknown message", "command", string(cmd))
+	return b.send([]any{"didNotUnderstand", cmd})
 }
 
 func truthy(v any) bool {
@@ -512,14 +614,34 @@ func (b *Broker) handleMessage(msg []any) error {
 	}
 	b.handlers.Add(1)
 	method := string(name)
+	// The handler's context ends with the connection, at the method's
+	// deadline, and — in the native dialect, where the caller can send
+	// "cancel" — when the caller gives up.
+	ctx := withCallContext(b.ctx, b, ex.persp)
+	var cancel context.CancelFunc
+	if d := b.handlerTimeout(method); d > 0 {
+		ctx, cancel = context.WithTimeout(ctx, d)
+	} else if b.native && answer {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	cancellable := b.native && answer
+	if cancellable {
+		b.mu.Lock()
+		b.running[reqID] = cancel
+		b.mu.Unlock()
+	}
 	go func() {
 		defer b.handlers.Done()
 		defer func() { <-b.inflight }()
-		ctx := withCallContext(b.ctx, b, ex.persp)
-		if d := b.handlerTimeout(method); d > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, d)
+		if cancel != nil {
 			defer cancel()
+		}
+		if cancellable {
+			defer func() {
+				b.mu.Lock()
+				delete(b.running, reqID)
+				b.mu.Unlock()
+			}()
 		}
 		v, err := b.invoke(ctx, ex, method, args, kw)
 		if !answer {
@@ -776,7 +898,10 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 		return r.v, r.err
 	case <-ctx.Done():
 		// The call stays pending so that its answer, when it comes, is
-		// recognised and dropped.
+		// recognised and dropped. A Braid peer is told to stop working on it.
+		if b.native {
+			_ = b.send([]any{"cancel", reqID})
+		}
 		return nil, ctx.Err()
 	}
 }

@@ -87,6 +87,16 @@ type Config struct {
 	// ErrorTypes maps remote failure type names to constructors of local Go
 	// errors, so that errors.As finds them through RemoteError.Unwrap.
 	ErrorTypes map[string]func(*RemoteError) error
+	// Dialects are the dialects this side speaks, in order of preference
+	// (default DefaultDialects). A server offers them in this order; a
+	// client picks the first of the server's offers that it knows. Set
+	// []string{"pb", "none"} for Twisted's exact handshake.
+	Dialects []string
+	// KeepAlive, when set, detects a dead peer: in the native dialect a
+	// ping is sent after KeepAlive without traffic and the connection is
+	// closed if nothing arrives within another KeepAlive; with Twisted peers
+	// TCP keepalive probes are set to the same interval.
+	KeepAlive time.Duration
 	// CallTimeout bounds outgoing calls whose context has no deadline
 	// (default 0: none).
 	CallTimeout time.Duration

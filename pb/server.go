@@ -9,21 +9,32 @@ import (
 	"time"
 
 	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/native"
 	"github.com/braidkit/braid/transport"
 )
 
-// dialects this implementation speaks, in the order a server offers them.
-// A Twisted client takes the first one it knows, so "pb" comes first.
-var offeredDialects = []string{"pb", "none"}
+// DefaultDialects are the dialects Braid speaks, in the order a server
+// offers them: Braid's native msgpack dialect, then Twisted's "pb" and
+// "none". A client takes the first entry it knows, so two Braid peers speak
+// native while a Twisted client, which skips what it does not know, picks
+// "pb".
+var DefaultDialects = []string{native.DialectName, "pb", "none"}
 
-func dialectByName(name []byte) (banana.Dialect, bool) {
-	switch string(name) {
-	case "pb":
-		return banana.DialectPB, true
-	case "none":
-		return banana.DialectNone, true
+// knownDialect reports whether name is one of the dialects c allows.
+func (c *Config) knownDialect(name []byte) bool {
+	for _, d := range c.dialects() {
+		if d == string(name) {
+			return true
+		}
 	}
-	return 0, false
+	return false
+}
+
+func (c *Config) dialects() []string {
+	if len(c.Dialects) > 0 {
+		return c.Dialects
+	}
+	return DefaultDialects
 }
 
 // Server serves PB connections: each gets its own Broker with the root
@@ -165,8 +176,9 @@ func (s *Server) serveConn(c net.Conn) {
 func (b *Broker) acceptHandshake() error {
 	b.conn.SetDeadline(time.Now().Add(b.cfg.Limits.HandshakeTimeout))
 	defer b.conn.SetDeadline(time.Time{})
-	offer := make([]any, len(offeredDialects))
-	for i, d := range offeredDialects {
+	dialects := b.cfg.dialects()
+	offer := make([]any, len(dialects))
+	for i, d := range dialects {
 		offer[i] = d
 	}
 	buf, err := banana.Append(nil, offer, banana.DialectNone, b.cfg.Limits.Banana)
@@ -184,12 +196,10 @@ func (b *Broker) acceptHandshake() error {
 	if !ok {
 		return protocolErrorf("client sent %T instead of a dialect choice", choice)
 	}
-	d, ok := dialectByName(name)
-	if !ok {
+	if !b.cfg.knownDialect(name) {
 		return protocolErrorf("client selected dialect %q, which was not offered", name)
 	}
-	b.dialect = d
-	b.dec.SetDialect(d)
+	b.selectDialect(string(name))
 	return b.send([]any{"version", ProtocolVersion})
 }
 
@@ -319,25 +329,20 @@ func (b *Broker) connectHandshake(ctx context.Context) error {
 	}
 	for _, item := range list {
 		name, ok := item.([]byte)
-		if !ok {
+		if !ok || !b.cfg.knownDialect(name) {
 			continue
 		}
-		if d, ok := dialectByName(name); ok {
-			buf, err := banana.Append(nil, name, banana.DialectNone, b.cfg.Limits.Banana)
-			if err != nil {
-				return err
-			}
-			buf, err = banana.Append(buf, []any{"version", ProtocolVersion}, d, b.cfg.Limits.Banana)
-			if err != nil {
-				return err
-			}
-			if _, err := b.conn.Write(buf); err != nil {
-				return fmt.Errorf("pb: handshake: %w", err)
-			}
-			b.dialect = d
-			b.dec.SetDialect(d)
-			return nil
+		buf, err := banana.Append(nil, name, banana.DialectNone, b.cfg.Limits.Banana)
+		if err != nil {
+			return err
 		}
+		if _, err := b.conn.Write(buf); err != nil {
+			return fmt.Errorf("pb: handshake: %w", err)
+		}
+		b.selectDialect(string(name))
+		// The version goes out in the new dialect, with the first write of
+		// the writer.
+		return b.send([]any{"version", ProtocolVersion})
 	}
 	return protocolErrorf("server offers no dialect we know: %v", list)
 }

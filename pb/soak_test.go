@@ -90,7 +90,7 @@ func TestSoak(t *testing.T) {
 					// a reference the server has exported.
 					errc := make(chan error, 1)
 					go func() {
-						_, err := root.CallRemote(ctx, "work", 50)
+						_, err := root.CallRemote(ctx, "work", 2000)
 						errc <- err
 					}()
 					time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)

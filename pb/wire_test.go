@@ -40,11 +40,9 @@ func rawDial(t *testing.T, ts *testServer) *rawClient {
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	rc := &rawClient{t: t, conn: c, dec: banana.NewDecoder(bufio.NewReader(c), banana.Limits{})}
-	// The server offers ["pb", "none"] exactly as Twisted does (spec 1.9).
-	offer := make([]byte, 12)
-	_, err = io.ReadFull(c, offer)
+	offer, err := rc.dec.Decode()
 	require.NoError(t, err)
-	assert.Equal(t, unhex(t, "02 80 02 82 70 62 04 82 6e 6f 6e 65"), offer)
+	assert.True(t, banana.Equal([]any{"braid-msgpack", "pb", "none"}, offer), "offer: %v", offer)
 	return rc
 }
 
@@ -69,10 +67,17 @@ func (rc *rawClient) closed() bool {
 	return err == nil || errors.Is(err, syscall.ECONNRESET)
 }
 
-// The exact bytes of spec Appendix A: handshake, then add(1, 2).
+// The exact bytes of spec Appendix A: handshake, then add(1, 2), from a
+// server configured with Twisted's dialects only.
 func TestWireTranscriptServer(t *testing.T) {
-	ts := startServer(t, newCalc(), pb.Config{})
-	rc := rawDial(t, ts)
+	ts := startServer(t, newCalc(), pb.Config{Dialects: []string{"pb", "none"}})
+	c, err := net.Dial("tcp", ts.addr)
+	require.NoError(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	rc := &rawClient{t: t, conn: c}
+	// The server offers ["pb", "none"] exactly as Twisted does (spec 1.9).
+	assert.Equal(t, unhex(t, "02 80 02 82 70 62 04 82 6e 6f 6e 65"), rc.readRaw(12))
 	rc.write(unhex(t, "02 82 70 62"))       // choose "pb"
 	rc.write(unhex(t, "02 80 13 87 06 81")) // [@version, 6]
 	assert.Equal(t, unhex(t, "02 80 13 87 06 81"), rc.readRaw(6))
