@@ -14,6 +14,8 @@ import (
 
 	"github.com/braidkit/braid/internal/peertest"
 	"github.com/braidkit/braid/pb"
+	"github.com/braidkit/braid/transport"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -288,4 +290,88 @@ func TestGoLoginClientAgainstGoServer(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Contains(t, out, "PASS ")
 	requireBalancedLogins(t, log, []string{"msg=login "}, []string{"msg=logout "}, 1)
+}
+
+// portOf returns the port of a LISTENING endpoint such as tcp:127.0.0.1:PORT.
+func portOf(ep string) string { return ep[strings.LastIndex(ep, ":")+1:] }
+
+// The Go client passes against the Go server over every transport.
+func TestGoClientAgainstGoServerEveryTransport(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, err := transport.WriteSelfSigned(dir, "127.0.0.1")
+	require.NoError(t, err)
+	cases := []struct {
+		name   string
+		listen string
+		dial   func(listening string) string
+	}{
+		{"tcp", "tcp:127.0.0.1:0", func(l string) string { return l }},
+		{"tls", "tls:127.0.0.1:0:cert=" + cert + ":key=" + key,
+			func(l string) string { return "tls:127.0.0.1:" + portOf(l) + ":ca=" + cert }},
+		{"unix", "unix:" + filepath.Join(dir, "pb.sock"), func(l string) string { return l }},
+		{"ws", "ws://127.0.0.1:0/pb", func(l string) string { return "ws://127.0.0.1:" + portOf(strings.TrimSuffix(l, "/pb")) + "/pb" }},
+		{"wss", "wss://127.0.0.1:0/pb?cert=" + cert + "&key=" + key,
+			func(l string) string {
+				return "wss://127.0.0.1:" + portOf(strings.Split(l, "/pb")[0]) + "/pb?ca=" + cert
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			listening := startProcess(t, "LISTENING", binary(t), "-listen", tc.listen)
+			out, err := runClient(t, binary(t), "-connect", tc.dial(listening))
+			require.NoError(t, err, "listening on %s:\n%s", listening, out)
+			require.Contains(t, out, "PASS ")
+		})
+	}
+}
+
+// A certificate the client does not trust is refused (the transport tests
+// cover expired certificates and client certificates).
+func TestGoClientRefusesBadCertificates(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, err := transport.WriteSelfSigned(dir, "127.0.0.1")
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "other"), 0o755))
+	other, _, err := transport.WriteSelfSigned(filepath.Join(dir, "other"), "127.0.0.1")
+	require.NoError(t, err)
+	listening := startProcess(t, "LISTENING", binary(t), "-listen", "tls:127.0.0.1:0:cert="+cert+":key="+key)
+	out, err := runClient(t, binary(t), "-connect", "tls:127.0.0.1:"+portOf(listening)+":ca="+other)
+	require.Error(t, err, out)
+	assert.Contains(t, out, "certificate")
+}
+
+// The stock Twisted client passes against the Go server over TLS and over a
+// Unix socket, and the Go client against a Twisted server over both.
+func TestTwistedOverTLSAndUnix(t *testing.T) {
+	py := peertest.Twisted(t)
+	dir := t.TempDir()
+	cert, key, err := transport.WriteSelfSigned(dir, "127.0.0.1")
+	require.NoError(t, err)
+
+	t.Run("twisted client, go server, tls", func(t *testing.T) {
+		l := startProcess(t, "LISTENING", binary(t), "-listen", "tls:127.0.0.1:0:cert="+cert+":key="+key)
+		out, err := runClient(t, py, "testdata/twisted_client.py", "127.0.0.1", portOf(l), "--tls-ca", cert)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "PASS ")
+	})
+	t.Run("twisted client, go server, unix", func(t *testing.T) {
+		sock := filepath.Join(dir, "go.sock")
+		startProcess(t, "LISTENING", binary(t), "-listen", "unix:"+sock)
+		out, err := runClient(t, py, "testdata/twisted_client.py", "--unix", sock)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "PASS ")
+	})
+	t.Run("go client, twisted server, tls", func(t *testing.T) {
+		port := startProcess(t, "PORT", py, "testdata/twisted_server.py", "--tls-cert", cert, "--tls-key", key)
+		out, err := runClient(t, binary(t), "-connect", "tls:127.0.0.1:"+port+":ca="+cert)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "PASS ")
+	})
+	t.Run("go client, twisted server, unix", func(t *testing.T) {
+		sock := filepath.Join(dir, "twisted.sock")
+		startProcess(t, "UNIX", py, "testdata/twisted_server.py", "--unix", sock)
+		out, err := runClient(t, binary(t), "-connect", "unix:"+sock)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "PASS ")
+	})
 }

@@ -4,6 +4,15 @@
 Run it with Debian's interpreter (python3-twisted 22.4):
 
     /usr/bin/python3 twisted_client.py HOST PORT [--timeout SECONDS] [--verbose]
+        [--tls-ca CA.pem [--tls-hostname NAME]
+            [--tls-cert CERT.pem --tls-key KEY.pem]]
+    /usr/bin/python3 twisted_client.py --unix PATH [--timeout SECONDS] [--verbose]
+
+Plain TCP by default; --tls-ca connects with TLS (reactor.connectSSL with
+optionsForClientTLS, verifying the server against CA.pem and HOST or NAME),
+optionally presenting a client certificate; --unix connects to a Unix socket
+instead of HOST PORT.  The transport code is in pb_transport.py, next to this
+file.
 
 It connects with an ordinary PBClientFactory, fetches the root object and
 drives it only through callRemote, the way any Twisted user would.  For the
@@ -27,6 +36,9 @@ import math
 import reprlib
 import sys
 import traceback
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of testdata/
+import pb_transport  # noqa: E402  (the helper next to this script)
 
 from twisted.internet import defer, reactor, task
 from twisted.logger import globalLogBeginner, textFileLogObserver
@@ -62,11 +74,12 @@ class CheckFailed(Exception):
 
 
 class Checker:
-    def __init__(self, root, timeout, host=None, port=None):
+    def __init__(self, root, timeout, connect):
         self.root = root
         self.timeout = timeout
-        self.host = host
-        self.port = port
+        # connect(factory) opens another connection to the same server over
+        # the same transport (TCP, TLS or Unix socket).
+        self.connect = connect
         self.passed = 0
         # factories of extra connections, disconnected by close()
         self.extra = []
@@ -130,7 +143,7 @@ class Checker:
         """Open one more connection to the same server; returns (factory, root)."""
         factory = pb.PBClientFactory()
         self.extra.append(factory)
-        reactor.connectTCP(self.host, self.port, factory, timeout=self.timeout)
+        self.connect(factory)
         d = factory.getRootObject()
         d.addTimeout(self.timeout, reactor)
         try:
@@ -765,14 +778,19 @@ class Outcome:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Twisted PB conformance client")
-    parser.add_argument("host")
-    parser.add_argument("port", type=int)
+    parser = argparse.ArgumentParser(
+        description="Twisted PB conformance client",
+        usage="%(prog)s " + pb_transport.CLIENT_USAGE + " [options]")
+    pb_transport.add_client_options(parser)
     parser.add_argument("--timeout", type=float, default=TIMEOUT,
                         help="seconds to wait for each answer (default %g)" % TIMEOUT)
     parser.add_argument("--verbose", action="store_true",
                         help="send Twisted's own log to stderr")
     args = parser.parse_args(argv)
+    pb_transport.check_client_options(parser, args)
+
+    def connect(client_factory):
+        pb_transport.connect(args, client_factory, args.timeout)
 
     # Twisted logs every failure it sends back (the callStored check makes the
     # server call a method this client lacks); keep that off stderr unless
@@ -801,11 +819,12 @@ def main(argv=None):
             d.addTimeout(args.timeout, reactor)
             root = yield d
         except Exception as exc:
-            print("ERROR cannot connect to %s:%d: %r" % (args.host, args.port, exc),
-                  flush=True)
+            print("ERROR cannot connect to %s: %s" % (
+                pb_transport.describe_target(args),
+                pb_transport.describe_connect_error(factory, exc)), flush=True)
             finish(2)
             return
-        checker = Checker(root, args.timeout, args.host, args.port)
+        checker = Checker(root, args.timeout, connect)
         checkers.append(checker)
         try:
             yield checker.run()
@@ -824,7 +843,7 @@ def main(argv=None):
         print("PASS %d checks" % checker.passed, flush=True)
         finish(0)
 
-    reactor.connectTCP(args.host, args.port, factory, timeout=args.timeout)
+    connect(factory)
     reactor.callWhenRunning(session)
     reactor.run()
     return 1 if outcome.code is None else outcome.code

@@ -3,9 +3,18 @@
 
 Run it with Debian's interpreter (python3-twisted 22.4):
 
-    /usr/bin/python3 twisted_login_client.py HOST PORT --user U --password P
+    /usr/bin/python3 twisted_login_client.py (HOST PORT | --unix PATH)
+        --user U --password P
         [--wrong-password W] [--expect-anonymous ok|refused]
         [--timeout SECONDS] [--verbose]
+        [--tls-ca CA.pem [--tls-hostname NAME]
+            [--tls-cert CERT.pem --tls-key KEY.pem]]
+
+Plain TCP to HOST PORT by default; --tls-ca connects with TLS (connectSSL with
+optionsForClientTLS, verifying the server against CA.pem and HOST or NAME),
+optionally with a client certificate; --unix connects to a Unix socket
+instead of HOST PORT.  The transport code is in pb_transport.py, next to this
+file.
 
 It logs in with PBClientFactory.login(UsernamePassword(user, password),
 client=mind), exactly as a Twisted application would, then drives the avatar
@@ -26,6 +35,9 @@ import reprlib
 import secrets
 import sys
 import traceback
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of testdata/
+import pb_transport  # noqa: E402  (the helper next to this script)
 
 from twisted.cred import credentials
 from twisted.internet import defer, reactor, task
@@ -321,9 +333,11 @@ class Outcome:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Twisted PB login conformance client")
-    parser.add_argument("host")
-    parser.add_argument("port", type=int)
+    parser = argparse.ArgumentParser(
+        description="Twisted PB login conformance client",
+        usage="%(prog)s " + pb_transport.CLIENT_USAGE
+              + " --user U --password P [options]")
+    pb_transport.add_client_options(parser)
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--wrong-password", default=None,
@@ -336,6 +350,7 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true",
                         help="send Twisted's own log to stderr")
     args = parser.parse_args(argv)
+    pb_transport.check_client_options(parser, args)
     if args.wrong_password is None:
         args.wrong_password = args.password + "-wrong"
     if args.wrong_password == args.password:
@@ -363,8 +378,9 @@ def main(argv=None):
             d.addTimeout(args.timeout, reactor)
             yield d
         except Exception as exc:
-            print("ERROR cannot connect to %s:%d: %r" % (args.host, args.port, exc),
-                  flush=True)
+            print("ERROR cannot connect to %s: %s" % (
+                pb_transport.describe_target(args),
+                pb_transport.describe_connect_error(factory, exc)), flush=True)
             finish(2)
             return
         checker = LoginChecker(factory, args)
@@ -388,7 +404,7 @@ def main(argv=None):
         # the anonymous one); the server must log those out too.
         finish(0)
 
-    reactor.connectTCP(args.host, args.port, factory, timeout=args.timeout)
+    pb_transport.connect(args, factory, args.timeout)
     reactor.callWhenRunning(session)
     reactor.run()
     return 1 if outcome.code is None else outcome.code

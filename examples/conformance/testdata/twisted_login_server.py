@@ -5,6 +5,8 @@ Run it with Debian's interpreter (python3-twisted 22.4):
 
     /usr/bin/python3 twisted_login_server.py --users FILE [--port N]
         [--anonymous] [--broken] [--no-stdin-watch]
+        [--tls-cert CERT.pem --tls-key KEY.pem
+            [--tls-ca CA.pem [--tls-require-client-cert]] | --unix PATH]
 
 The root object is a twisted.cred Portal.  Users come from FILE, one
 ``user:password`` per line (the first colon splits; blank lines and lines
@@ -22,8 +24,13 @@ called it.  The anonymous avatar's name is "anonymous".  --broken makes
 perspective_whoami() answer the name upper-cased, so a client can be shown to
 fail.
 
-Output: one line ``PORT <n>`` on stdout once listening, nothing else on
-stdout.  Realm events go to stderr, one line each, flushed at once:
+It listens on 127.0.0.1 with plain TCP by default, or with TLS given
+--tls-cert/--tls-key (--tls-ca verifies client certificates,
+--tls-require-client-cert demands one), or on the Unix socket PATH given
+--unix; the transport code is in pb_transport.py, next to this file.
+
+Output: one line ``PORT <n>`` (TCP, TLS) or ``UNIX <path>`` (--unix) on stdout
+once listening, nothing else on stdout.  Realm events go to stderr, one line each, flushed at once:
 
     EVENT login <name>
     EVENT logout <name>
@@ -39,6 +46,9 @@ The server exits 0 on SIGTERM, SIGINT, or end of file on stdin (pass
 import argparse
 import sys
 import threading
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of testdata/
+import pb_transport  # noqa: E402  (the helper next to this script)
 
 from zope.interface import implementer
 
@@ -158,8 +168,8 @@ def stop_reactor(reason):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Twisted PB login conformance server")
-    parser.add_argument("--port", type=int, default=0,
-                        help="TCP port on 127.0.0.1 (default 0: the OS picks)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="TCP/TLS port on 127.0.0.1 (default 0: the OS picks)")
     parser.add_argument("--users", required=True, metavar="FILE",
                         help="file of user:password lines")
     parser.add_argument("--anonymous", action="store_true",
@@ -168,7 +178,9 @@ def main(argv=None):
                         help="make whoami() answer the name upper-cased")
     parser.add_argument("--no-stdin-watch", action="store_true",
                         help="do not exit when stdin reaches end of file")
+    pb_transport.add_server_options(parser)
     args = parser.parse_args(argv)
+    pb_transport.check_server_options(parser, args)
 
     try:
         users = read_users(args.users)
@@ -184,16 +196,19 @@ def main(argv=None):
 
     the_portal = portal.Portal(LoginRealm(args.broken), checker_list)
     factory = pb.PBServerFactory(the_portal)
-    port = reactor.listenTCP(args.port, factory, interface="127.0.0.1")
+    # PORT <n> (TCP or TLS on 127.0.0.1) or UNIX <path>
+    listening = pb_transport.listen(args, factory)
 
-    sys.stdout.write("PORT %d\n" % (port.getHost().port,))
+    sys.stdout.write(listening + "\n")
     sys.stdout.flush()
 
     globalLogBeginner.beginLoggingTo(
         [textFileLogObserver(sys.stderr)], redirectStandardIO=False)
-    sys.stderr.write("twisted_login_server: %d user(s), anonymous %s%s\n" % (
+    note = pb_transport.describe_server(args)
+    sys.stderr.write("twisted_login_server: %d user(s), anonymous %s%s%s\n" % (
         len(users), "allowed" if args.anonymous else "refused",
-        ", BROKEN whoami" if args.broken else ""))
+        ", BROKEN whoami" if args.broken else "",
+        ", " + note if note is not None else ""))
     sys.stderr.flush()
 
     if not args.no_stdin_watch:

@@ -5,10 +5,16 @@ Run it with Debian's interpreter (python3-twisted 22.4):
 
     /usr/bin/python3 twisted_server.py [--port N] [--broken] [--broken-cache]
         [--no-stdin-watch]
+        [--tls-cert CERT.pem --tls-key KEY.pem
+            [--tls-ca CA.pem [--tls-require-client-cert]] | --unix PATH]
 
 It listens on 127.0.0.1 (port 0 by default, so the OS picks one), prints a
 single line ``PORT <n>`` on stdout once it is listening, and from then on
-writes its log to stderr only.
+writes its log to stderr only.  With --tls-cert/--tls-key it listens with TLS
+(reactor.listenSSL) and still prints ``PORT <n>``; --tls-ca makes it verify
+client certificates, and --tls-require-client-cert makes it refuse clients
+without one.  With --unix PATH it listens on a Unix socket instead and prints
+``UNIX <path>``.  The transport code is in pb_transport.py, next to this file.
 
 It stops when it receives SIGTERM or SIGINT, and also when its stdin reaches
 end of file, so that a test harness that dies (and so closes the pipe) never
@@ -25,6 +31,9 @@ forget to tell the observers, so a client can be shown to fail.
 import argparse
 import sys
 import threading
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of testdata/
+import pb_transport  # noqa: E402  (the helper next to this script)
 
 from twisted.internet import reactor
 from twisted.logger import globalLogBeginner, textFileLogObserver
@@ -228,26 +237,33 @@ def stop_reactor(reason):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Twisted PB conformance server")
-    parser.add_argument("--port", type=int, default=0,
-                        help="TCP port on 127.0.0.1 (default 0: the OS picks)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="TCP/TLS port on 127.0.0.1 (default 0: the OS picks)")
     parser.add_argument("--broken", action="store_true",
                         help="make add() answer a+b+1 (to prove a client can fail)")
     parser.add_argument("--broken-cache", action="store_true",
                         help="make bump() skip telling the observers (to prove a client can fail)")
     parser.add_argument("--no-stdin-watch", action="store_true",
                         help="do not exit when stdin reaches end of file")
+    pb_transport.add_server_options(parser)
     args = parser.parse_args(argv)
+    pb_transport.check_server_options(parser, args)
 
     COUNTER.notify = not args.broken_cache
     factory = pb.PBServerFactory(ConformanceRoot(broken=args.broken))
-    port = reactor.listenTCP(args.port, factory, interface="127.0.0.1")
+    # PORT <n> (TCP or TLS on 127.0.0.1) or UNIX <path>
+    listening = pb_transport.listen(args, factory)
 
-    sys.stdout.write("PORT %d\n" % (port.getHost().port,))
+    sys.stdout.write(listening + "\n")
     sys.stdout.flush()
 
     # Everything after the PORT line goes to stderr; stdout stays untouched.
     globalLogBeginner.beginLoggingTo(
         [textFileLogObserver(sys.stderr)], redirectStandardIO=False)
+    note = pb_transport.describe_server(args)
+    if note is not None:
+        sys.stderr.write("twisted_server: %s: %s\n" % (listening, note))
+        sys.stderr.flush()
 
     if not args.no_stdin_watch:
         watch_stdin()

@@ -1,0 +1,172 @@
+package native
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"math/big"
+	"testing"
+
+	"github.com/braidkit/braid/jelly/banana"
+)
+
+// fuzzLimits are small, so that the fuzzer reaches every limit quickly.
+var fuzzLimits = banana.Limits{MaxString: 200, MaxList: 16, MaxDepth: 8, MaxExpression: 1024}
+
+// FuzzDecode decodes arbitrary bytes. Decoding must never panic, must fail
+// only with banana.ErrProtocol or io.ErrUnexpectedEOF, must give the same
+// outcome when the bytes arrive one at a time, must agree with an
+// independent msgpack reader (github.com/vmihailenco/msgpack/v5) on what
+// it accepts, and whatever it decodes must re-encode and decode again to an
+// Equal expression.
+func FuzzDecode(f *testing.F) {
+	for _, g := range goldens {
+		f.Add(hx(f, g.wire))
+	}
+	f.Add(hx(f, "dd ff ff ff ff 01"))
+	f.Add(hx(f, "c6 ff ff ff ff 00"))
+	f.Add(hx(f, "c7 39 01 00 ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff"))
+	f.Add(hx(f, "a3 61 62 63 ca 3f 80 00 00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, rest, err := DecodeBytes(data, fuzzLimits)
+
+		// The same bytes, one per Read, give the same outcome.
+		sv, serr := decodeOneByte(data, fuzzLimits)
+		if (err == nil) != (serr == nil) || err != nil && err.Error() != serr.Error() {
+			t.Fatalf("DecodeBytes error %v, streaming error %v", err, serr)
+		}
+		if err != nil {
+			if !errors.Is(err, banana.ErrProtocol) && err != io.ErrUnexpectedEOF {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if len(rest) != len(data) {
+				t.Fatalf("rest changed on error")
+			}
+			return
+		}
+		if !banana.Equal(v, sv) {
+			t.Fatalf("DecodeBytes %v, streaming %v", v, sv)
+		}
+		requireCanonicalTypes(t, v)
+		consumed := len(data) - len(rest)
+
+		// An independent msgpack reader reads the same value.
+		lv, err := libDecodeBytes(data[:consumed])
+		if err != nil || !banana.Equal(v, lv) {
+			t.Fatalf("library decoded %x as %v, %v; we decoded %v", data[:consumed], lv, err, v)
+		}
+
+		// Re-encoding gives the shortest form: at most twice as long
+		// (fixstr becomes bin 8, float 32 becomes float 64).
+		wide := fuzzLimits
+		wide.MaxExpression *= 8
+		enc, err := Append(nil, v, wide)
+		if err != nil {
+			t.Fatalf("re-encoding %v: %v", v, err)
+		}
+		if len(enc) > 2*consumed {
+			t.Fatalf("re-encoding is %d bytes, input was %d", len(enc), consumed)
+		}
+		v2, rest2, err := DecodeBytes(enc, wide)
+		if err != nil || len(rest2) != 0 || !banana.Equal(v, v2) {
+			t.Fatalf("round trip: %v -> %x -> %v, %v", v, enc, v2, err)
+		}
+	})
+}
+
+// FuzzRoundTrip builds an expression from the fuzzer's bytes, encodes it
+// and checks that it decodes to an Equal expression, and to the same one
+// as Banana carries.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte{5, 3, 0, 1, 2, 7, 4, 1, 3, 3, 'a', 'b', 'c'})
+	f.Add([]byte{1, 56, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1})
+	f.Add([]byte{2, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{0, 0x80, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v := buildExpr(&data, 0)
+		enc, err := Append(nil, v, banana.Limits{})
+		if err != nil {
+			t.Fatalf("Append(%v): %v", v, err)
+		}
+		got, rest, err := DecodeBytes(enc, banana.Limits{})
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("decoding %x: %v (rest %x)", enc, err, rest)
+		}
+		if !banana.Equal(v, got) {
+			t.Fatalf("%v -> %x -> %v", v, enc, got)
+		}
+		requireCanonicalTypes(t, got)
+		lv, err := libDecodeBytes(enc)
+		if err != nil || !banana.Equal(v, lv) {
+			t.Fatalf("library decoded %x as %v, %v", enc, lv, err)
+		}
+		bw, err := banana.Append(nil, v, banana.DialectPB, banana.Limits{})
+		if err != nil {
+			t.Fatalf("banana.Append(%v): %v", v, err)
+		}
+		bv, _, err := banana.DecodeBytes(bw, banana.DialectPB, banana.Limits{})
+		if err != nil || !banana.Equal(bv, got) {
+			t.Fatalf("banana decoded %v, native %v (%v)", bv, got, err)
+		}
+	})
+}
+
+// buildExpr consumes bytes from *b to build an encodable expression.
+func buildExpr(b *[]byte, depth int) any {
+	next := func() byte {
+		if len(*b) == 0 {
+			return 0
+		}
+		c := (*b)[0]
+		*b = (*b)[1:]
+		return c
+	}
+	take := func(n int) []byte {
+		n = min(n, len(*b))
+		out := (*b)[:n:n]
+		*b = (*b)[n:]
+		return out
+	}
+	u64 := func() uint64 {
+		var buf [8]byte
+		copy(buf[:], take(8))
+		return binary.BigEndian.Uint64(buf[:])
+	}
+	switch op := next() % 10; op {
+	case 0:
+		return int64(u64())
+	case 1:
+		// Up to 56 bytes = 448 bits: always sendable.
+		mag := take(int(next()) % 57)
+		z := new(big.Int).SetBytes(mag)
+		if next()%2 == 1 {
+			z.Neg(z)
+		}
+		return z
+	case 2:
+		return math.Float64frombits(u64())
+	case 3:
+		return append([]byte{}, take(int(next()))...)
+	case 4:
+		return string(take(int(next()) % 40))
+	case 5:
+		if depth >= 6 {
+			return []any{}
+		}
+		n := int(next()) % 20
+		l := make([]any, n)
+		for i := range l {
+			l[i] = buildExpr(b, depth+1)
+		}
+		return l
+	case 6:
+		return u64()
+	case 7:
+		return int32(u64())
+	case 8:
+		return math.Float32frombits(uint32(u64()))
+	default:
+		return next()%2 == 0
+	}
+}
