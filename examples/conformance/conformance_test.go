@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net"
 	"io"
 	"os"
 	"os/exec"
@@ -374,4 +377,35 @@ func TestTwistedOverTLSAndUnix(t *testing.T) {
 		require.NoError(t, err, out)
 		require.Contains(t, out, "PASS ")
 	})
+}
+
+// pgDSN is the PostgreSQL the tests use; CI makes sure it runs.
+func pgDSN(t *testing.T) string {
+	dsn := os.Getenv("BRAID_TEST_PG_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", 2*time.Second)
+	if err != nil {
+		peertest.Missing(t, "PostgreSQL on 127.0.0.1:5432", "apt-get install postgresql; pg_ctlcluster 15 main start")
+	}
+	c.Close()
+	return dsn
+}
+
+// A Twisted client calls db().runQuery("select 1 as one") on the
+// conformance server and gets [{"one": 1}], on PostgreSQL and on SQLite.
+func TestTwistedClientDB(t *testing.T) {
+	py := peertest.Twisted(t)
+	for _, dsn := range []string{pgDSN(t), "sqlite:" + filepath.Join(t.TempDir(), "c.db")} {
+		t.Run(strings.SplitN(dsn, ":", 2)[0], func(t *testing.T) {
+			l := startProcess(t, "LISTENING", binary(t), "-listen", "tcp:127.0.0.1:0", "-db", dsn)
+			out, err := runClient(t, py, "../../db/testdata/twisted_db_client.py", portOf(l))
+			require.NoError(t, err, out)
+			var got map[string]any
+			require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &got), out)
+			assert.Equal(t, []any{map[string]any{"one": float64(1)}}, got["one"])
+			assert.Contains(t, fmt.Sprint(got["denied"]), "braid.db.PermissionDenied", "the facade is read-only")
+		})
+	}
 }

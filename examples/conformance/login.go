@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/braidkit/braid/cred"
+	"github.com/braidkit/braid/db"
 	"github.com/braidkit/braid/jelly"
 	"github.com/braidkit/braid/pb"
 )
@@ -15,7 +16,8 @@ import (
 // realm hands out a User avatar per login and records logins and logouts.
 type realm struct {
 	log  *slog.Logger
-	door *Door // one Viewable shared by every avatar
+	door *Door      // one Viewable shared by every avatar
+	db   *db.Facade // nil without -db
 }
 
 func (r *realm) RequestAvatar(ctx context.Context, avatarID string, mind any) (any, func(), error) {
@@ -24,7 +26,7 @@ func (r *realm) RequestAvatar(ctx context.Context, avatarID string, mind any) (a
 		name = "anonymous"
 	}
 	r.log.Info("login", "user", name)
-	u := &User{name: name, door: r.door}
+	u := &User{name: name, door: r.door, db: r.db}
 	return u, func() { r.log.Info("logout", "user", name) }, nil
 }
 
@@ -32,6 +34,15 @@ func (r *realm) RequestAvatar(ctx context.Context, avatarID string, mind any) (a
 type User struct {
 	name string
 	door *Door
+	db   *db.Facade
+}
+
+// PerspectiveDb returns the database facade (-db).
+func (u *User) PerspectiveDb(ctx context.Context) (*db.Facade, error) {
+	if u.db == nil {
+		return nil, errors.New("no database: start the server with -db DSN")
+	}
+	return u.db, nil
 }
 
 // PerspectiveWhoami returns the user's name.
@@ -56,7 +67,7 @@ func (d *Door) ViewWhoami(ctx context.Context, u *User) (string, error) {
 }
 
 // portalFor builds the login portal for -users and -anonymous.
-func portalFor(usersFile string, anonymous bool, logger *slog.Logger) (*cred.Portal, error) {
+func portalFor(usersFile string, anonymous bool, facade *db.Facade, logger *slog.Logger) (*cred.Portal, error) {
 	var checkers []cred.Checker
 	if usersFile != "" {
 		// The users file holds plaintext passwords: Twisted clients log in
@@ -70,7 +81,7 @@ func portalFor(usersFile string, anonymous bool, logger *slog.Logger) (*cred.Por
 	if anonymous {
 		checkers = append(checkers, cred.AllowAnonymous{})
 	}
-	return cred.NewPortal(&realm{log: logger, door: &Door{}}, checkers), nil
+	return cred.NewPortal(&realm{log: logger, door: &Door{}, db: facade}, checkers), nil
 }
 
 // loginChecker runs the avatar checks of a login server as user/password.

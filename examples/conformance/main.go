@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/braidkit/braid/db"
 	"github.com/braidkit/braid/pb"
 	"github.com/braidkit/braid/transport"
 )
@@ -26,6 +27,7 @@ func main() {
 	connect := flag.String("connect", "", "run the conformance checks against the server at this endpoint")
 	users := flag.String("users", "", "serve a login portal instead, with users from FILE (user:password lines)")
 	anonymous := flag.Bool("anonymous", false, "with -users: allow anonymous login")
+	dsn := flag.String("db", "", "publish a database facade as db() on the root (and on avatars): postgres://..., sqlite:PATH, ...")
 	user := flag.String("user", "", "with -connect: log in as this user and check the avatar instead")
 	password := flag.String("password", "", "with -user: the password")
 	verbose := flag.Bool("v", false, "log connection events")
@@ -41,7 +43,7 @@ func main() {
 
 	switch {
 	case *listen != "" && *connect == "":
-		if err := serve(ctx, *listen, *users, *anonymous, logger); err != nil {
+		if err := serve(ctx, *listen, *users, *anonymous, *dsn, logger); err != nil {
 			fmt.Fprintln(os.Stderr, "conformance:", err)
 			os.Exit(1)
 		}
@@ -56,14 +58,24 @@ func main() {
 	}
 }
 
-func serve(ctx context.Context, endpoint, users string, anonymous bool, logger *slog.Logger) error {
+func serve(ctx context.Context, endpoint, users string, anonymous bool, dsn string, logger *slog.Logger) error {
+	var facade *db.Facade
+	if dsn != "" {
+		pool, err := db.Open(ctx, dsn, db.WithLogger(logger))
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		// Read-only: conformance clients may query, not change, the database.
+		facade = db.NewFacade(pool, db.ReadOnly)
+	}
 	counter := pb.NewLive[int64]("conformance.Counter", 0)
 	srv := &pb.Server{
-		NewRoot: func(*pb.Broker) any { return &Root{counter: counter} },
+		NewRoot: func(*pb.Broker) any { return &Root{counter: counter, db: facade} },
 		Config:  pb.Config{Logger: logger, Registry: registry()},
 	}
 	if users != "" || anonymous {
-		portal, err := portalFor(users, anonymous, logger)
+		portal, err := portalFor(users, anonymous, facade, logger)
 		if err != nil {
 			return err
 		}

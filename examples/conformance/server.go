@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"sync"
 
+	"github.com/braidkit/braid/db"
 	"github.com/braidkit/braid/pb"
 )
 
@@ -23,6 +24,7 @@ func (f *Failure) PBType() string { return "conformance.Failure" }
 type Root struct {
 	pb.Referenceable
 	counter *counterValue
+	db      *db.Facade // nil without -db
 
 	mu     sync.Mutex
 	stored *pb.RemoteReference
@@ -72,6 +74,14 @@ func (r *Root) RemoteCallStored(ctx context.Context, method string, args ...any)
 // connection, not counting the root.
 func (r *Root) RemoteRefs(ctx context.Context) (int, error) {
 	return pb.BrokerFromContext(ctx).ExportCount(), nil
+}
+
+// RemoteDb returns the database facade (-db), passed by reference.
+func (r *Root) RemoteDb(ctx context.Context) (*db.Facade, error) {
+	if r.db == nil {
+		return nil, fmt.Errorf("no database: start the server with -db DSN")
+	}
+	return r.db, nil
 }
 
 // Child is a small stateful object handed out by reference.
