@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,4 +287,51 @@ func TestWSListenerClose(t *testing.T) {
 	_, err = Dial(ctxT(t), ep)
 	require.Error(t, err)
 	goleak.VerifyNone(t, before)
+}
+
+func TestWSConcurrentUse(t *testing.T) {
+	l := listenEcho(t, "ws://127.0.0.1:0/")
+	c, err := Dial(ctxT(t), EndpointOf(l.Addr()))
+	require.NoError(t, err)
+	defer c.Close()
+
+	const writers, msgs, size = 4, 100, 100
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	// Deadlines may be set from any goroutine while others read and write.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := bytes.Repeat([]byte{byte('a' + w)}, size)
+			for range msgs {
+				if _, err := c.Write(msg); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	got := make([]byte, writers*msgs*size)
+	_, err = io.ReadFull(c, got)
+	close(done)
+	wg.Wait()
+	require.NoError(t, err)
+	// Each Write is one message, so the bytes of a Write stay together.
+	for i := 0; i < len(got); i += size {
+		require.Equal(t, bytes.Repeat(got[i:i+1], size), got[i:i+size], "message at %d", i)
+	}
 }

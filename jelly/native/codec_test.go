@@ -75,14 +75,20 @@ var goldens = []struct {
 	{"float", 1.5, "cb 3f f8 00 00 00 00 00 00", nil},
 	{"float32", float32(0.25), "cb 3f d0 00 00 00 00 00 00", 0.25},
 	{"negative zero", math.Copysign(0, -1), "cb 80 00 00 00 00 00 00 00", nil},
-	{"empty bytes", []byte{}, "c4 00", nil},
-	{"empty string", "", "c4 00", []byte{}},
-	{"string", "root", "c4 04 72 6f 6f 74", []byte("root")},
+	{"empty bytes", []byte{}, "a0", nil},
+	{"empty string", "", "a0", []byte{}},
+	{"string", "root", "a4 72 6f 6f 74", []byte("root")},
+	{"utf-8", "é", "a2 c3 a9", []byte("é")},
+	{"31 bytes", strings.Repeat("a", 31), "bf" + strings.Repeat(" 61", 31), []byte(strings.Repeat("a", 31))},
+	{"32 bytes", strings.Repeat("a", 32), "c4 20" + strings.Repeat(" 61", 32), []byte(strings.Repeat("a", 32))},
+	{"not utf-8", "\xff", "c4 01 ff", []byte{0xff}},
+	{"256 bytes", make([]byte, 256), "c5 01 00" + strings.Repeat(" 00", 256), nil},
 	{"bytes", []byte{0, 0xff}, "c4 02 00 ff", nil},
+	{"bytes utf-8", []byte{0, 0x7f}, "a2 00 7f", nil},
 	{"empty list", []any{}, "90", nil},
-	{"list", []any{int64(1), []byte("a"), []any{}}, "93 01 c4 01 61 90", nil},
+	{"list", []any{int64(1), []byte("a"), []any{}}, "93 01 a1 61 90", nil},
 	{"message", []any{"message", 1, "root", "add", 1, []any{"tuple", 1, 2}, []any{"dictionary"}},
-		"97 c4 07 6d 65 73 73 61 67 65 01 c4 04 72 6f 6f 74 c4 03 61 64 64 01 93 c4 05 74 75 70 6c 65 01 02 91 c4 0a 64 69 63 74 69 6f 6e 61 72 79",
+		"97 a7 6d 65 73 73 61 67 65 01 a4 72 6f 6f 74 a3 61 64 64 01 93 a5 74 75 70 6c 65 01 02 91 aa 64 69 63 74 69 6f 6e 61 72 79",
 		nil},
 }
 
@@ -210,6 +216,13 @@ func TestDecodesLibraryEncodings(t *testing.T) {
 	got, _, err := DecodeBytes(buf.Bytes(), banana.Limits{})
 	require.NoError(t, err)
 	require.True(t, banana.Equal(bigNeg(pow2(64)), got))
+
+	// str is taken as bytes, UTF-8 or not; str 8 and bin 8 alike.
+	for _, w := range []string{"a1 ff", "d9 01 ff", "c4 01 ff", "da 00 01 ff", "db 00 00 00 01 ff", "c6 00 00 00 01 ff"} {
+		got, _, err := DecodeBytes(hx(t, w), banana.Limits{})
+		require.NoError(t, err, w)
+		require.Equal(t, []byte{0xff}, got, w)
+	}
 
 	// An extension for a small value decodes to int64.
 	got, _, err = DecodeBytes(hx(t, "d5 01 01 05"), banana.Limits{})

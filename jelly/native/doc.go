@@ -24,13 +24,16 @@
 //	             without leading zero bytes, at
 //	             most 56 bytes (|v| < 2^448)
 //	float64      float 64                       float 32 (widened)
-//	[]byte       bin 8/16/32                    str (fixstr, str 8/16/32):
-//	                                            bytes taken as they are
+//	[]byte       fixstr when it is at most 31   any str or bin format:
+//	             bytes of valid UTF-8, else     bytes taken as they are
+//	             bin 8/16/32
 //	[]any        fixarray, array 16/32
 //
-// Byte strings are written as bin, never str: Banana strings are bytes,
-// not text, and str promises UTF-8. The decoder returns []byte for both,
-// without checking UTF-8.
+// Banana strings are bytes, not text, so byte strings are bin in general;
+// the short ones that are valid UTF-8 (most of what PB sends: "message",
+// method names, "tuple", "unicode", dictionary keys) are written as fixstr,
+// one byte shorter, which keeps the promise str makes to other msgpack
+// readers. The decoder returns []byte for both, without checking UTF-8.
 //
 // The expression model has no nil, bool or map, and neither does this
 // codec: the decoder refuses msgpack nil, true/false, maps, the reserved

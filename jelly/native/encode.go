@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"unicode/utf8"
 
 	"github.com/braidkit/braid/jelly/banana"
 )
@@ -79,7 +80,8 @@ const (
 //	*big.Int                             an int format if it fits in one,
 //	                                     else ExtBigInt; |v| < 2^448
 //	float64, float32                     float 64 (float32 is widened)
-//	[]byte, string                       bin 8/16/32 (never str)
+//	[]byte, string                       fixstr if at most 31 bytes of valid
+//	                                     UTF-8, else bin 8/16/32
 //	[]any                                fixarray or array 16/32
 //
 // Append enforces l (after Limits.WithDefaults) as banana.Append does: byte
@@ -119,12 +121,17 @@ func (e *encoder) room(dst []byte, n int) error {
 func (e *encoder) append(dst []byte, expr any, depth int) ([]byte, error) {
 	switch v := expr.(type) {
 	case []byte:
-		return e.appendBytes(dst, v)
-	case string:
-		if err := e.checkString(dst, len(v)); err != nil {
+		dst, err := e.appendStrHeader(dst, len(v), len(v) <= maxFixStr && utf8.Valid(v))
+		if err != nil {
 			return dst, err
 		}
-		return append(appendBinHeader(dst, len(v)), v...), nil
+		return append(dst, v...), nil
+	case string:
+		dst, err := e.appendStrHeader(dst, len(v), len(v) <= maxFixStr && utf8.ValidString(v))
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, v...), nil
 	case int64:
 		return e.appendInt64(dst, v)
 	case []any:
@@ -165,21 +172,28 @@ func (e *encoder) append(dst []byte, expr any, depth int) ([]byte, error) {
 	}
 }
 
-func (e *encoder) appendBytes(dst, v []byte) ([]byte, error) {
-	if err := e.checkString(dst, len(v)); err != nil {
+// maxFixStr is the longest byte string written as a fixstr.
+const maxFixStr = 31
+
+// appendStrHeader checks that a byte string of n bytes may be written and
+// writes its header: a fixstr header if fix, else a bin header.
+func (e *encoder) appendStrHeader(dst []byte, n int, fix bool) ([]byte, error) {
+	if n > e.lim.MaxString || uint64(n) > math.MaxUint32 {
+		return dst, fmt.Errorf("%w: byte string of %d bytes is longer than the limit of %d", banana.ErrTooLarge, n, e.lim.MaxString)
+	}
+	if fix {
+		if err := e.room(dst, 1+n); err != nil {
+			return dst, err
+		}
+		return append(dst, cFixStr|byte(n)), nil
+	}
+	if err := e.room(dst, binHeaderLen(n)+n); err != nil {
 		return dst, err
 	}
-	return append(appendBinHeader(dst, len(v)), v...), nil
+	return appendBinHeader(dst, n), nil
 }
 
-// checkString checks that a byte string of n bytes may be written.
-func (e *encoder) checkString(dst []byte, n int) error {
-	if n > e.lim.MaxString || uint64(n) > math.MaxUint32 {
-		return fmt.Errorf("%w: byte string of %d bytes is longer than the limit of %d", banana.ErrTooLarge, n, e.lim.MaxString)
-	}
-	return e.room(dst, binHeaderLen(n)+n)
-}
-
+// binHeaderLen is the length of the bin header for n bytes.
 func binHeaderLen(n int) int {
 	switch {
 	case n <= math.MaxUint8:

@@ -50,7 +50,7 @@ func Example() {
 		fmt.Println(show(expr))
 	}
 	// Output:
-	// 97 c4 07 6d 65 73 73 61 67 65 01 c4 04 72 6f 6f 74 c4 03 61 64 64 01 93 c4 05 74 75 70 6c 65 01 02 91 c4 0a 64 69 63 74 69 6f 6e 61 72 79
+	// 97 a7 6d 65 73 73 61 67 65 01 a4 72 6f 6f 74 a3 61 64 64 01 93 a5 74 75 70 6c 65 01 02 91 aa 64 69 63 74 69 6f 6e 61 72 79
 	// [b'message', 1, b'root', b'add', 1, [b'tuple', 1, 2], [b'dictionary']]
 	// 2.5
 	// EOF

@@ -57,8 +57,8 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("library decoded %x as %v, %v; we decoded %v", data[:consumed], lv, err, v)
 		}
 
-		// Re-encoding gives the shortest form: at most twice as long
-		// (fixstr becomes bin 8, float 32 becomes float 64).
+		// Re-encoding gives the shortest form, at most twice as long (a
+		// fixstr that is not UTF-8 becomes bin 8, float 32 float 64).
 		wide := fuzzLimits
 		wide.MaxExpression *= 8
 		enc, err := Append(nil, v, wide)
