@@ -35,16 +35,19 @@ const maxQueuedOutput = 4 << 20
 // symmetric: either side may call objects the other exported. A Broker is
 // safe for concurrent use.
 type Broker struct {
-	conn     net.Conn
-	cfg      *Config
-	log      *slog.Logger
-	br       *bufio.Reader
-	dec      exprDecoder
-	bdec     *banana.Decoder // the Banana decoder, used until a dialect is chosen
-	dialect  banana.Dialect
-	native   bool // the braid-msgpack dialect is in force
-	isServer bool
-	lastRecv atomic.Int64 // unix nanoseconds of the last message received
+	conn    net.Conn
+	cfg     *Config
+	log     *slog.Logger
+	br      *bufio.Reader
+	dec     exprDecoder
+	bdec    *banana.Decoder // the Banana decoder, used until a dialect is chosen
+	dialect banana.Dialect
+	native  bool // the braid-msgpack dialect is in force
+	// peerIsBraid is set on the dialing side when the server offered
+	// Braid's native dialect, whichever dialect was then chosen.
+	peerIsBraid bool
+	isServer    bool
+	lastRecv    atomic.Int64 // unix nanoseconds of the last message received
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc

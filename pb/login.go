@@ -175,9 +175,9 @@ func loginFailure(err error) error {
 // Login logs in to the portal published as the peer's root and returns a
 // reference to the avatar. Release it to log out.
 //
-// cred.UsernamePassword logs in with SCRAM-SHA-256 when the server is Braid,
-// so the password never crosses the wire, and with Twisted's MD5 challenge
-// otherwise. cred.Anonymous logs in anonymously. mind, which may be nil, is
+// cred.UsernamePassword logs in with SCRAM-SHA-256 when the server is Braid
+// (it offered Braid's native dialect in the handshake), so the password
+// never crosses the wire, and with Twisted's MD5 challenge otherwise. cred.Anonymous logs in anonymously. mind, which may be nil, is
 // passed to the server's realm; a Referenceable mind lets the server call
 // back.
 //
@@ -191,13 +191,14 @@ func Login(ctx context.Context, b *Broker, creds cred.Credentials, mind any) (*R
 	case cred.Anonymous:
 		v, err = root.CallRemote(ctx, methodLoginAnonymous, mind)
 	case cred.UsernamePassword:
-		var ref *RemoteReference
-		ref, err = loginSCRAM(ctx, root, c, mind)
-		var re *RemoteError
-		if errors.As(err, &re) && re.Type == TypeNoSuchMethod {
-			ref, err = loginMD5(ctx, root, c, mind)
+		// A Braid server (it offered the native dialect) gets SCRAM; a
+		// Twisted one the MD5 challenge, the only login it knows.
+		login := loginMD5
+		if b.peerIsBraid {
+			login = loginSCRAM
 		}
-		if err == nil {
+		var ref *RemoteReference
+		if ref, err = login(ctx, root, c, mind); err == nil {
 			return ref, nil
 		}
 	default:

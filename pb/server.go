@@ -328,6 +328,11 @@ func (b *Broker) connectHandshake(ctx context.Context) error {
 		return protocolErrorf("server sent %T instead of a dialect offer", offer)
 	}
 	for _, item := range list {
+		if name, ok := item.([]byte); ok && string(name) == native.DialectName {
+			b.peerIsBraid = true
+		}
+	}
+	for _, item := range list {
 		name, ok := item.([]byte)
 		if !ok || !b.cfg.knownDialect(name) {
 			continue

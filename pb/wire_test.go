@@ -236,3 +236,14 @@ func TestUnknownCacheIDs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "error", string(v.([]any)[0].([]byte)))
 }
+
+// A list that announces the largest count allowed and then sends nothing
+// costs little memory and is cut off by the message timeout.
+func TestHugeListCountWithNoElements(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{Limits: pb.Limits{MessageTimeout: 200 * time.Millisecond}})
+	rc := rawDial(t, ts)
+	rc.write(unhex(t, "02 82 70 62 02 80 13 87 06 81"))
+	rc.write(unhex(t, "00 00 28 80")) // a list of 655,360 elements
+	assert.True(t, rc.closed())
+	assert.Eventually(t, func() bool { return strings.Contains(ts.logs.String(), "longer than 200ms") }, 5*time.Second, 10*time.Millisecond)
+}
