@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sort"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -68,10 +69,10 @@ func (b *Broker) describe(ctx context.Context, ex *export) any {
 				}
 				for i, p := range params {
 					if m.variadic && i == len(params)-1 {
-						md.Args = append(md.Args, "..."+p.Elem().String())
+						md.Args = append(md.Args, "..."+typeName(p.Elem()))
 						continue
 					}
-					md.Args = append(md.Args, p.String())
+					md.Args = append(md.Args, typeName(p))
 				}
 				if m.kwargs {
 					md.Args = append(md.Args, "**kwargs")
@@ -93,6 +94,12 @@ func (b *Broker) describe(ctx context.Context, ex *export) any {
 	}
 	sort.Slice(d.Methods, func(i, j int) bool { return d.Methods[i].Name < d.Methods[j].Name })
 	return d
+}
+
+// typeName names a parameter type as Go source would ("any", not
+// "interface {}").
+func typeName(t reflect.Type) string {
+	return strings.ReplaceAll(t.String(), "interface {}", "any")
 }
 
 // wireName is the name callers use for a Go method name after its prefix:
