@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"github.com/braidkit/braid/jelly"
 	"github.com/braidkit/braid/jelly/banana"
 	"github.com/braidkit/braid/jelly/native"
+	"github.com/braidkit/braid/jelly/token"
 )
 
 // ProtocolVersion is the PB protocol version both Twisted and Braid speak.
@@ -26,6 +28,10 @@ const ProtocolVersion = 6
 
 // rootName is the name under which a server publishes its root object.
 const rootName = "root"
+
+// readBufferSize is the size of a connection's read buffer. Large strings
+// are read past it, straight into the message's frame.
+const readBufferSize = 4 << 10
 
 // maxQueuedOutput is how many encoded bytes may wait for the writer before
 // senders block.
@@ -77,6 +83,18 @@ type Broker struct {
 	cachesIn   map[int64]*cacheIn
 	cacheIDs   map[any]int64 // received copy -> luid
 
+	// Hot-path state (fastpath.go): token writers used under wmu, and the
+	// reader's frame, token readers, expression builder and typed decoder.
+	bw    banana.Writer
+	nw    native.Writer
+	frame []byte
+	brd   banana.Reader
+	nrd   native.Reader
+	eb    token.ExprBuilder
+	td    jelly.TypedDecoder
+	tok   token.Token
+	sopts jelly.Options // streaming and typed decoding: registry, security, extension
+
 	inflight  chan struct{}
 	handlers  sync.WaitGroup
 	loops     sync.WaitGroup
@@ -88,14 +106,17 @@ type Broker struct {
 // decoder.
 type exprDecoder interface {
 	Decode() (any, error)
+	ReadFrame(dst []byte) ([]byte, error)
 }
 
 type pendingCall struct {
-	ch chan callResult
+	ch  chan callResult
+	typ reflect.Type // the Go type a typed call wants, or nil
 }
 
 type callResult struct {
 	v   any
+	rv  reflect.Value // a *typ holding the answer, decoded straight from the wire
 	err error
 }
 
@@ -121,7 +142,7 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
 		conn:     conn,
 		cfg:      cfg,
 		log:      cfg.Logger.With("peer", conn.RemoteAddr().String()),
-		br:       bufio.NewReaderSize(conn, 16<<10),
+		br:       bufio.NewReaderSize(conn, readBufferSize),
 		isServer: isServer,
 		ctx:      ctx,
 		cancel:   cancel,
@@ -140,6 +161,7 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
 		done:     make(chan struct{}),
 	}
 	b.wcond = sync.NewCond(&b.wmu)
+	b.sopts = jelly.Options{Registry: cfg.Registry, Security: cfg.Security, Extension: &brokerExt{b: b}}
 	b.bdec = banana.NewDecoder(b.br, cfg.Limits.Banana)
 	b.dec = b.bdec
 	return b
@@ -300,8 +322,7 @@ func (b *Broker) fail(err error) {
 // keepalive watch when configured.
 func (b *Broker) start() {
 	b.lastRecv.Store(time.Now().UnixNano())
-	b.loops.Add(2)
-	go b.writeLoop()
+	b.loops.Add(1)
 	go b.readLoop()
 	if iv := b.cfg.KeepAlive; iv > 0 {
 		if b.native {
@@ -341,31 +362,27 @@ func (b *Broker) keepAliveLoop(iv time.Duration) {
 
 // ---- output ----
 
-// send encodes one message and queues it for the writer. An encoding error
-// (a value too large for the wire, say) is returned and nothing is queued.
-func (b *Broker) send(msg []any) error {
-	b.wmu.Lock()
-	defer b.wmu.Unlock()
-	for len(b.out) > maxQueuedOutput && !b.wclose {
-		b.wcond.Wait()
-	}
-	if b.wclose {
-		return fmt.Errorf("%w: %w", ErrConnectionLost, b.errOrLost())
-	}
-	var out []byte
-	var err error
-	if b.native {
-		out, err = native.Append(b.out, msg, b.cfg.Limits.Banana)
-	} else {
-		out, err = banana.Append(b.out, msg, b.dialect, b.cfg.Limits.Banana)
-	}
-	if err != nil {
+// send encodes one message and queues it; a short-lived goroutine writes
+// it unless a write is under way. An encoding error (a value too large for
+// the wire, say) is returned and nothing is queued.
+func (b *Broker) send(msg []any) error { return b.sendMsg(msg, false) }
+
+// sendInline is send for goroutines that may block writing (callers and
+// handlers, never the reader): the message is written by the calling
+// goroutine unless a write is under way (see commitOut).
+func (b *Broker) sendInline(msg []any) error { return b.sendMsg(msg, true) }
+
+func (b *Broker) sendMsg(msg []any, inline bool) error {
+	if err := b.lockOut(); err != nil {
 		return err
 	}
-	if len(b.out) == 0 {
-		b.wcond.Broadcast()
+	token.WriteExpr(b.outWriter(), msg)
+	out, err := b.outResult()
+	if err != nil {
+		b.wmu.Unlock()
+		return err
 	}
-	b.out = out
+	b.commitOut(out, inline)
 	return nil
 }
 
@@ -374,40 +391,6 @@ func (b *Broker) errOrLost() error {
 		return err
 	}
 	return ErrConnectionLost
-}
-
-func (b *Broker) writeLoop() {
-	defer b.loops.Done()
-	for {
-		b.wmu.Lock()
-		for len(b.out) == 0 && !b.wclose {
-			b.wcond.Wait()
-		}
-		if b.wclose {
-			b.wmu.Unlock()
-			return
-		}
-		buf := b.out
-		b.out = b.spare[:0]
-		b.spare = nil
-		b.writing = true
-		b.wcond.Broadcast()
-		b.wmu.Unlock()
-
-		b.conn.SetWriteDeadline(time.Now().Add(b.cfg.Limits.WriteTimeout))
-		_, err := b.conn.Write(buf)
-		b.wmu.Lock()
-		b.writing = false
-		if cap(buf) <= maxQueuedOutput {
-			b.spare = buf[:0]
-		}
-		b.wcond.Broadcast()
-		b.wmu.Unlock()
-		if err != nil {
-			b.fail(fmt.Errorf("write: %w", err))
-			return
-		}
-	}
 }
 
 // sendDecref tells the peer that one reference to its object luid is gone.
@@ -429,6 +412,7 @@ func (b *Broker) readLoop() {
 		// Wait (up to the idle timeout) for a message to start, then give
 		// the whole message MessageTimeout to arrive.
 		if b.br.Buffered() == 0 {
+			b.releaseFrame()
 			var idle time.Time
 			if lim.IdleTimeout > 0 {
 				idle = time.Now().Add(lim.IdleTimeout)
@@ -443,7 +427,10 @@ func (b *Broker) readLoop() {
 			}
 		}
 		b.conn.SetReadDeadline(time.Now().Add(lim.MessageTimeout))
-		expr, err := b.dec.Decode()
+		if b.frame == nil {
+			b.frame = getFrame()
+		}
+		frame, err := b.dec.ReadFrame(b.frame[:0])
 		if isTimeout(err) {
 			err = fmt.Errorf("%w: a message took longer than %v to arrive", ErrProtocol, lim.MessageTimeout)
 		}
@@ -455,7 +442,8 @@ func (b *Broker) readLoop() {
 			return
 		}
 		b.lastRecv.Store(time.Now().UnixNano())
-		if err := b.dispatch(expr); err != nil {
+		b.frame = frame[:0]
+		if err := b.dispatchFrame(frame); err != nil {
 			b.fail(err)
 			return
 		}
@@ -608,15 +596,23 @@ func (b *Broker) handleMessage(msg []any) error {
 		return nil
 	}
 
+	method := string(name)
+	b.startCall(reqID, answer, ex, method, func(ctx context.Context) (any, error) {
+		return b.invoke(ctx, ex, method, args, kw)
+	})
+	return nil
+}
+
+// startCall runs one incoming call in its own goroutine and answers it.
+func (b *Broker) startCall(reqID int64, answer bool, ex *export, method string, run func(ctx context.Context) (any, error)) {
 	// Calls start in arrival order and run concurrently; MaxInFlight bounds
 	// how many run at once, and reading waits while it is reached.
 	select {
 	case b.inflight <- struct{}{}:
 	case <-b.ctx.Done():
-		return nil
+		return
 	}
 	b.handlers.Add(1)
-	method := string(name)
 	// The handler's context ends with the connection, at the method's
 	// deadline, and — in the native dialect, where the caller can send
 	// "cancel" — when the caller gives up.
@@ -646,9 +642,11 @@ func (b *Broker) handleMessage(msg []any) error {
 				b.mu.Unlock()
 			}()
 		}
-		v, err := b.invoke(ctx, ex, method, args, kw)
+		v, err := run(ctx)
 		if !answer {
-			reply(nil, err)
+			if err != nil {
+				b.log.Info("pb: call without answer failed", "method", method, "error", err)
+			}
 			return
 		}
 		if err != nil {
@@ -657,19 +655,11 @@ func (b *Broker) handleMessage(msg []any) error {
 		}
 		_ = b.sendAnswer(reqID, v, ex.persp)
 	}()
-	return nil
 }
 
 // invoke runs one call on an exported object, turning a panic into an error.
 func (b *Broker) invoke(ctx context.Context, ex *export, method string, args []any, kw Kwargs) (v any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			stack := string(debug.Stack())
-			b.log.Error("pb: handler panicked", "method", method, "panic", p, "stack", stack)
-			err = &RemoteError{Type: TypeBraidError, Value: fmt.Sprintf("panic: %v", p), Traceback: stack,
-				Parents: parentsOf(TypeBraidError, TypePBError)}
-		}
-	}()
+	defer b.recoverHandler(method, &err)
 	if method == DescribeMethod {
 		return b.describe(ctx, ex), nil
 	}
@@ -683,6 +673,16 @@ func (b *Broker) invoke(ctx context.Context, ex *export, method string, args []a
 	return m.invoke(ctx, ex.obj, ex.persp, args, kw)
 }
 
+// recoverHandler turns a handler's panic into *err.
+func (b *Broker) recoverHandler(method string, err *error) {
+	if p := recover(); p != nil {
+		stack := string(debug.Stack())
+		b.log.Error("pb: handler panicked", "method", method, "panic", p, "stack", stack)
+		*err = &RemoteError{Type: TypeBraidError, Value: fmt.Sprintf("panic: %v", p), Traceback: stack,
+			Parents: parentsOf(TypeBraidError, TypePBError)}
+	}
+}
+
 // handlerTimeout is the deadline for an incoming call of method.
 func (b *Broker) handlerTimeout(method string) time.Duration {
 	if d, ok := b.cfg.MethodTimeouts[method]; ok {
@@ -694,9 +694,12 @@ func (b *Broker) handlerTimeout(method string) time.Duration {
 // sendAnswer jellies v and sends it; a value that cannot be jellied or
 // encoded fails the call with an error instead.
 func (b *Broker) sendAnswer(reqID int64, v any, persp any) error {
+	if ok, err := b.streamAnswer(reqID, v); ok {
+		return err
+	}
 	expr, err := b.jelly(v, persp)
 	if err == nil {
-		err = b.send([]any{"answer", reqID, expr})
+		err = b.sendInline([]any{"answer", reqID, expr})
 		if err == nil || errors.Is(err, ErrConnectionLost) {
 			return err
 		}
@@ -854,11 +857,14 @@ func (b *Broker) handleDecref(msg []any) error {
 // ---- calling out ----
 
 func (b *Broker) call(ctx context.Context, objectID any, method string, args []any, kw Kwargs, wantAnswer bool) (any, error) {
-	return b.callCommand(ctx, "message", objectID, method, args, kw, wantAnswer, PerspectiveFromContext(ctx))
+	v, _, err := b.callCommand(ctx, "message", objectID, method, args, kw, wantAnswer, PerspectiveFromContext(ctx), nil)
+	return v, err
 }
 
 // callCommand sends a message or cachemessage and waits for its answer.
-func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, method string, args []any, kw Kwargs, wantAnswer bool, persp any) (any, error) {
+// When typ is not nil and the answer is plain data, it is decoded straight
+// into a new *typ, returned as rv; otherwise the answer is v.
+func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, method string, args []any, kw Kwargs, wantAnswer bool, persp any, typ reflect.Type) (v any, rv reflect.Value, err error) {
 	if d := b.cfg.CallTimeout; d > 0 && wantAnswer {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
@@ -870,20 +876,27 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 	if b.closed {
 		err := b.closeErr
 		b.mu.Unlock()
-		return nil, fmt.Errorf("%w: %w", ErrDeadReference, err)
+		return nil, rv, fmt.Errorf("%w: %w", ErrDeadReference, err)
 	}
 	b.nextReq++
 	reqID := b.nextReq
 	var pc *pendingCall
 	if wantAnswer {
-		pc = &pendingCall{ch: make(chan callResult, 1)}
+		pc = &pendingCall{ch: make(chan callResult, 1), typ: typ}
 		b.pending[reqID] = pc
 	}
 	b.mu.Unlock()
 
-	msg, err := b.buildMessage(cmd, reqID, objectID, method, args, kw, wantAnswer, persp)
-	if err == nil {
-		err = b.send(msg)
+	streamed := false
+	if len(kw) == 0 {
+		streamed, err = b.streamCall(cmd, reqID, objectID, method, args, wantAnswer)
+	}
+	if !streamed {
+		var msg []any
+		msg, err = b.buildMessage(cmd, reqID, objectID, method, args, kw, wantAnswer, persp)
+		if err == nil {
+			err = b.sendInline(msg)
+		}
 	}
 	if err != nil {
 		if pc != nil {
@@ -891,21 +904,21 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 			delete(b.pending, reqID)
 			b.mu.Unlock()
 		}
-		return nil, fmt.Errorf("pb: calling %s: %w", method, err)
+		return nil, rv, fmt.Errorf("pb: calling %s: %w", method, err)
 	}
 	if pc == nil {
-		return nil, nil
+		return nil, rv, nil
 	}
 	select {
 	case r := <-pc.ch:
-		return r.v, r.err
+		return r.v, r.rv, r.err
 	case <-ctx.Done():
 		// The call stays pending so that its answer, when it comes, is
 		// recognised and dropped. A Braid peer is told to stop working on it.
 		if b.native {
 			_ = b.send([]any{"cancel", reqID})
 		}
-		return nil, ctx.Err()
+		return nil, rv, ctx.Err()
 	}
 }
 

@@ -84,7 +84,8 @@ func (b *Broker) callCache(ctx context.Context, o *Observer, method string, args
 	if co == nil || co.observer != o {
 		return nil, fmt.Errorf("%w: the peer no longer observes this cache", ErrDeadReference)
 	}
-	return b.callCommand(ctx, "cachemessage", o.luid, method, args, nil, wantAnswer, o.persp)
+	v, _, err := b.callCommand(ctx, "cachemessage", o.luid, method, args, nil, wantAnswer, o.persp, nil)
+	return v, err
 }
 
 // jellyCacheable sends a Cacheable: its state the first time on this

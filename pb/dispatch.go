@@ -62,7 +62,8 @@ type method struct {
 // methodCache holds the method tables of Go types. Tables are built once per
 // type and never change.
 type methodCache struct {
-	m sync.Map // key: cacheKey -> map[string]*method
+	m    sync.Map // key: cacheKey -> map[string]*method
+	wire sync.Map // key: cacheKey -> *wireTable
 }
 
 type cacheKey struct {
@@ -213,9 +214,11 @@ func (m *method) invoke(ctx context.Context, recv any, persp any, args []any, kw
 		}
 		in = append(in, reflect.ValueOf(kw))
 	}
-	out := m.fn.Call(in)
-	var res any
-	var err error
+	return m.results(m.fn.Call(in))
+}
+
+// results turns a method's return values into its result and error.
+func (m *method) results(out []reflect.Value) (res any, err error) {
 	if m.result {
 		res = out[0].Interface()
 	}

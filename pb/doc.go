@@ -52,7 +52,7 @@
 //
 // # Concurrency and ordering
 //
-// Each connection has one reader and one writer goroutine. Incoming calls
+// Each connection has one reader goroutine. Incoming calls
 // are unjellied in arrival order by the reader, which also applies decrefs
 // in order; each call then runs in its own goroutine, so a slow method never
 // holds up the others. Braid therefore guarantees that calls start in
@@ -62,8 +62,22 @@
 // past that the reader waits, which pushes back on the peer. A handler's
 // context is cancelled when its connection ends.
 //
-// Outgoing messages from any goroutine are encoded into one buffer that the
-// writer flushes, so concurrent callers share system calls.
+// Outgoing messages from any goroutine are encoded into one buffer. The
+// goroutine that finds no write under way writes the buffer itself (a
+// caller or a handler; messages the reader sends are written by a
+// short-lived goroutine, so the reader never blocks on a slow peer), and
+// whatever others queue meanwhile goes out in its next write, so
+// concurrent callers share system calls. An idle connection has no writer
+// goroutine and no read frame (frames come from a shared pool).
+//
+// Calls and answers that carry plain data (numbers, text, byte strings,
+// booleans, and slices, arrays and structs of them, that are not
+// registered classes) take a fast path: they are encoded token by token
+// into that buffer (jelly.StreamTo), and a call's arguments, or the answer
+// to Call[T], are decoded straight into the Go parameter types
+// (jelly.TypedDecoder) from the message's bytes. Anything else is jellied
+// and unjellied in full, as before; both paths give the same bytes and
+// values.
 //
 // # Dialects
 //

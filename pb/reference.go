@@ -137,9 +137,19 @@ func (r *RemoteReference) SendRemote(ctx context.Context, method string, args ..
 // jelly.Convert.
 func Call[T any](ctx context.Context, r *RemoteReference, method string, args ...any) (T, error) {
 	var out T
-	v, err := r.CallRemote(ctx, method, args...)
+	if r.released.Load() {
+		return out, fmt.Errorf("%w: %s was released", ErrDeadReference, r)
+	}
+	var typ reflect.Type
+	if t := reflect.TypeFor[T](); jelly.TypedDecodable(t) {
+		typ = t
+	}
+	v, rv, err := r.b.callCommand(ctx, "message", r.objectID(), method, args, nil, true, PerspectiveFromContext(ctx), typ)
 	if err != nil {
 		return out, err
+	}
+	if rv.IsValid() {
+		return *rv.Interface().(*T), nil
 	}
 	if err := jelly.ConvertValue(v, reflect.ValueOf(&out).Elem()); err != nil {
 		return out, fmt.Errorf("pb: result of %s: %w", method, err)

@@ -37,6 +37,7 @@ type Decoder struct {
 	err     error // sticky: set once the stream is out of step
 	n       int   // bytes of the current expression read so far
 	stack   []frame
+	openBuf []int // ReadFrame's stack of open lists
 	digits  [PrefixLimit]byte
 	float   [8]byte
 	// arena holds the bodies of short byte strings. Every region is handed

@@ -33,12 +33,14 @@ const (
 // decoded expression stays in the reader, so the caller can hand the stream
 // to another codec. A Decoder is not safe for concurrent use.
 type Decoder struct {
-	r      *bufio.Reader
-	lim    banana.Limits
-	err    error // sticky: set once the stream is out of step
-	n      int   // bytes of the current expression read so far
-	stack  []frame
-	extBuf [maxBigPayload]byte
+	r     *bufio.Reader
+	lim   banana.Limits
+	err   error // sticky: set once the stream is out of step
+	n     int   // bytes of the current expression read so far
+	stack []frame
+	// openBuf is ReadFrame's stack of open lists.
+	openBuf []int
+	extBuf  [maxBigPayload]byte
 	// arena holds the bodies of short byte strings. Every region is handed
 	// out once, with its capacity clipped, and never written again, so the
 	// decoded slices are independent even though they share a block.

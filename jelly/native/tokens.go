@@ -1,0 +1,606 @@
+package native
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/token"
+)
+
+// Writer appends expressions to a byte slice token by token
+// (token.Writer), producing exactly the bytes Append produces for the same
+// expression, with the same limits. The zero Writer is not ready: call
+// Reset first.
+type Writer struct {
+	e    encoder
+	lim  banana.Limits
+	buf  []byte
+	top  int   // members still to come in the innermost open list (0: none open)
+	open []int // the same for the enclosing open lists
+	err  error
+}
+
+var _ token.Writer = (*Writer)(nil)
+
+// Reset makes w append to dst with limits l (zero fields take their
+// defaults). MaxExpression applies to everything written after Reset.
+func (w *Writer) Reset(dst []byte, l banana.Limits) {
+	w.lim = l.WithDefaults()
+	w.e = encoder{lim: &w.lim, start: len(dst)}
+	w.buf = dst
+	w.top = 0
+	w.open = w.open[:0]
+	w.err = nil
+}
+
+// Result returns the extended slice. If a token was refused, or the last
+// expression is incomplete, it returns the slice given to Reset (same
+// length, nothing half-written) and the error.
+func (w *Writer) Result() ([]byte, error) {
+	if w.err == nil && w.top > 0 {
+		w.err = fmt.Errorf("%w: incomplete expression (%d lists open)", banana.ErrUnencodable, len(w.open)+1)
+	}
+	if w.err != nil {
+		return w.buf[:w.e.start], w.err
+	}
+	return w.buf, nil
+}
+
+// done records that one complete element was written.
+func (w *Writer) done() {
+	if w.top > 1 {
+		w.top--
+		return
+	}
+	w.close()
+}
+
+// close handles the end of the innermost list's members (or of a
+// top-level element).
+func (w *Writer) close() {
+	for w.top == 1 {
+		if len(w.open) == 0 {
+			w.top = 0
+			return
+		}
+		w.top = w.open[len(w.open)-1]
+		w.open = w.open[:len(w.open)-1]
+	}
+	if w.top > 1 {
+		w.top--
+	}
+}
+
+// push opens a list of n > 0 members.
+func (w *Writer) push(n int) {
+	if w.top > 0 {
+		w.open = append(w.open, w.top)
+	}
+	w.top = n
+}
+
+// depth is the number of open lists.
+func (w *Writer) depth() int {
+	if w.top == 0 {
+		return 0
+	}
+	return len(w.open) + 1
+}
+
+func (w *Writer) set(b []byte, err error) error {
+	if err != nil {
+		w.err = err
+		return err
+	}
+	w.buf = b
+	w.done()
+	return nil
+}
+
+// List implements token.Writer.
+func (w *Writer) List(n int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.depth() >= w.lim.MaxDepth {
+		w.err = fmt.Errorf("%w: %w: lists nested more than %d deep (cyclic list?)", banana.ErrUnencodable, banana.ErrTooDeep, w.lim.MaxDepth)
+		return w.err
+	}
+	if n > w.lim.MaxList || uint64(n) > math.MaxUint32 {
+		w.err = fmt.Errorf("%w: list of %d elements is longer than the limit of %d", banana.ErrTooLarge, n, w.lim.MaxList)
+		return w.err
+	}
+	dst := w.buf
+	switch {
+	case n <= 15:
+		if err := w.e.room(dst, 1); err != nil {
+			w.err = err
+			return err
+		}
+		dst = append(dst, cFixArray|byte(n))
+	case n <= math.MaxUint16:
+		if err := w.e.room(dst, 3); err != nil {
+			w.err = err
+			return err
+		}
+		dst = binary.BigEndian.AppendUint16(append(dst, cArray16), uint16(n))
+	default:
+		if err := w.e.room(dst, 5); err != nil {
+			w.err = err
+			return err
+		}
+		dst = binary.BigEndian.AppendUint32(append(dst, cArray32), uint32(n))
+	}
+	w.buf = dst
+	if n == 0 {
+		w.done()
+	} else {
+		w.push(n)
+	}
+	return nil
+}
+
+// Int implements token.Writer.
+func (w *Writer) Int(v int64) error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.set(w.e.appendInt64(w.buf, v))
+}
+
+// Uint implements token.Writer.
+func (w *Writer) Uint(v uint64) error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.set(w.e.appendUint64(w.buf, v))
+}
+
+// Big implements token.Writer.
+func (w *Writer) Big(v *big.Int) error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.set(w.e.appendBig(w.buf, v))
+}
+
+// Float implements token.Writer.
+func (w *Writer) Float(v float64) error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.set(w.e.appendFloat(w.buf, v))
+}
+
+// Bytes implements token.Writer.
+func (w *Writer) Bytes(v []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	dst, err := w.e.appendStrHeader(w.buf, len(v), len(v) <= maxFixStr && utf8.Valid(v))
+	if err != nil {
+		w.err = err
+		return err
+	}
+	w.buf = append(dst, v...)
+	w.done()
+	return nil
+}
+
+// String implements token.Writer.
+func (w *Writer) String(v string) error {
+	if w.err != nil {
+		return w.err
+	}
+	dst, err := w.e.appendStrHeader(w.buf, len(v), len(v) <= maxFixStr && utf8.ValidString(v))
+	if err != nil {
+		w.err = err
+		return err
+	}
+	w.buf = append(dst, v...)
+	w.done()
+	return nil
+}
+
+// Reader walks the tokens of msgpack-encoded expressions held in memory
+// (token.Reader). It expects input as ReadFrame returns it; malformed
+// input gives an error wrapping banana.ErrProtocol, never a panic.
+type Reader struct {
+	b []byte
+}
+
+var _ token.Reader = (*Reader)(nil)
+
+// Reset makes r read b.
+func (r *Reader) Reset(b []byte) { r.b = b }
+
+// Len returns how many bytes are left.
+func (r *Reader) Len() int { return len(r.b) }
+
+func (r *Reader) uint(n int) (uint64, bool) {
+	if len(r.b) < n {
+		return 0, false
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	switch n {
+	case 1:
+		return uint64(p[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(p)), true
+	case 4:
+		return uint64(binary.BigEndian.Uint32(p)), true
+	default:
+		return binary.BigEndian.Uint64(p), true
+	}
+}
+
+var errTruncated = fmt.Errorf("%w: truncated element", banana.ErrProtocol)
+
+func (r *Reader) str(n uint64, t *token.Token) error {
+	if n > uint64(len(r.b)) {
+		return errTruncated
+	}
+	t.Kind, t.Bytes = token.Bytes, r.b[:n:n]
+	r.b = r.b[n:]
+	return nil
+}
+
+func (r *Reader) list(n uint64, t *token.Token) error {
+	if n > uint64(len(r.b)) {
+		return errTruncated
+	}
+	t.Kind, t.N = token.List, int(n)
+	return nil
+}
+
+// Next implements token.Reader.
+func (r *Reader) Next(t *token.Token) error {
+	if len(r.b) == 0 {
+		return token.ErrEnd
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	*t = token.Token{}
+	switch {
+	case c <= cPosFixMax:
+		t.Kind, t.Int = token.Int, int64(c)
+		return nil
+	case c >= cNegFixMin:
+		t.Kind, t.Int = token.Int, int64(int8(c))
+		return nil
+	case c >= cFixArray && c < cFixStr:
+		return r.list(uint64(c&0x0f), t)
+	case c >= cFixStr && c < cNil:
+		return r.str(uint64(c&0x1f), t)
+	}
+	var size int
+	switch c {
+	case cBin8, cStr8, cUint8, cInt8:
+		size = 1
+	case cBin16, cStr16, cArray16, cUint16, cInt16:
+		size = 2
+	case cBin32, cStr32, cArray32, cUint32, cInt32, cFloat32:
+		size = 4
+	case cUint64, cInt64, cFloat64:
+		size = 8
+	case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16:
+		return r.ext(uint64(1)<<(c-cFixExt1), t)
+	case cExt8, cExt16, cExt32:
+		n, ok := r.uint(1 << (c - cExt8))
+		if !ok {
+			return errTruncated
+		}
+		return r.ext(n, t)
+	default:
+		return fmt.Errorf("%w: msgpack byte 0x%02x is not an expression", banana.ErrProtocol, c)
+	}
+	u, ok := r.uint(size)
+	if !ok {
+		return errTruncated
+	}
+	switch c {
+	case cBin8, cStr8, cBin16, cStr16, cBin32, cStr32:
+		return r.str(u, t)
+	case cArray16, cArray32:
+		return r.list(u, t)
+	case cUint8, cUint16, cUint32, cUint64:
+		if u > math.MaxInt64 {
+			t.Kind, t.Big = token.Big, new(big.Int).SetUint64(u)
+		} else {
+			t.Kind, t.Int = token.Int, int64(u)
+		}
+	case cInt8:
+		t.Kind, t.Int = token.Int, int64(int8(u))
+	case cInt16:
+		t.Kind, t.Int = token.Int, int64(int16(u))
+	case cInt32:
+		t.Kind, t.Int = token.Int, int64(int32(u))
+	case cInt64:
+		t.Kind, t.Int = token.Int, int64(u)
+	case cFloat32:
+		t.Kind, t.Float = token.Float, float64(math.Float32frombits(uint32(u)))
+	case cFloat64:
+		t.Kind, t.Float = token.Float, math.Float64frombits(u)
+	}
+	return nil
+}
+
+func (r *Reader) ext(n uint64, t *token.Token) error {
+	typ, ok := r.uint(1)
+	if !ok {
+		return errTruncated
+	}
+	if int8(typ) != ExtBigInt || n < 2 || n > maxBigPayload || n > uint64(len(r.b)) {
+		return fmt.Errorf("%w: bad msgpack extension", banana.ErrProtocol)
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	if b[0] > 1 || b[1] == 0 {
+		return fmt.Errorf("%w: bad integer extension", banana.ErrProtocol)
+	}
+	z := new(big.Int).SetBytes(b[1:])
+	if b[0] == 1 {
+		z.Neg(z)
+	}
+	if z.IsInt64() {
+		t.Kind, t.Int = token.Int, z.Int64()
+	} else {
+		t.Kind, t.Big = token.Big, z
+	}
+	return nil
+}
+
+// ReadFrame reads exactly one complete top-level expression, as Decode
+// does, with the same limits, errors and blocking, but instead of building
+// it appends its encoded bytes to dst and returns the extended slice, to
+// be walked with a Reader. dst grows only as bytes arrive.
+func (d *Decoder) ReadFrame(dst []byte) ([]byte, error) {
+	if d.err != nil {
+		return dst, d.err
+	}
+	d.n = 0
+	start := len(dst)
+	out, err := d.frame(dst)
+	if err != nil {
+		if d.n > 0 {
+			d.err = err
+		}
+		return dst[:start], err
+	}
+	return out, nil
+}
+
+func (d *Decoder) frame(dst []byte) ([]byte, error) {
+	open := d.openBuf[:0]
+	defer func() { d.openBuf = open[:0] }()
+	for {
+		// The element's first byte and its fixed-size header or body.
+		c, err := d.r.ReadByte()
+		if err != nil {
+			if err == io.EOF && d.n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return dst, err
+		}
+		if d.n++; d.n > d.lim.MaxExpression {
+			return dst, d.tooLong()
+		}
+		dst = append(dst, c)
+		hdr := func(n int) (uint64, error) {
+			if n > d.lim.MaxExpression-d.n {
+				return 0, d.tooLong()
+			}
+			p, err := d.r.Peek(n)
+			if err != nil {
+				return 0, bodyErr(err)
+			}
+			dst = append(dst, p...)
+			d.r.Discard(n)
+			d.n += n
+			switch n {
+			case 1:
+				return uint64(p[0]), nil
+			case 2:
+				return uint64(binary.BigEndian.Uint16(p)), nil
+			case 4:
+				return uint64(binary.BigEndian.Uint32(p)), nil
+			default:
+				return binary.BigEndian.Uint64(p), nil
+			}
+		}
+		var listN uint64
+		isList := false
+		strN := uint64(0)
+		isStr := false
+		switch {
+		case c <= cPosFixMax, c >= cNegFixMin:
+		case c < cFixArray:
+			return dst, protoErr("msgpack map (0x%02x) is not an expression", c)
+		case c < cFixStr:
+			listN, isList = uint64(c&0x0f), true
+		case c < cNil:
+			strN, isStr = uint64(c&0x1f), true
+		default:
+			switch c {
+			case cBin8, cStr8, cBin16, cStr16, cBin32, cStr32:
+				sz := 1
+				switch c {
+				case cBin16, cStr16:
+					sz = 2
+				case cBin32, cStr32:
+					sz = 4
+				}
+				n, err := hdr(sz)
+				if err != nil {
+					return dst, err
+				}
+				strN, isStr = n, true
+			case cArray16, cArray32:
+				sz := 2
+				if c == cArray32 {
+					sz = 4
+				}
+				n, err := hdr(sz)
+				if err != nil {
+					return dst, err
+				}
+				listN, isList = n, true
+			case cUint8, cUint16, cUint32, cUint64:
+				if _, err := hdr(1 << (c - cUint8)); err != nil {
+					return dst, err
+				}
+			case cInt8, cInt16, cInt32, cInt64:
+				if _, err := hdr(1 << (c - cInt8)); err != nil {
+					return dst, err
+				}
+			case cFloat64:
+				if _, err := hdr(8); err != nil {
+					return dst, err
+				}
+			case cFloat32:
+				if _, err := hdr(4); err != nil {
+					return dst, err
+				}
+			case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16, cExt8, cExt16, cExt32:
+				var n uint64
+				if c >= cFixExt1 && c <= cFixExt16 {
+					n = 1 << (c - cFixExt1)
+				} else {
+					sz := 1 << (c - cExt8)
+					if n, err = hdr(sz); err != nil {
+						return dst, err
+					}
+				}
+				typ, err := hdr(1)
+				if err != nil {
+					return dst, err
+				}
+				if int8(typ) != ExtBigInt {
+					return dst, protoErr("msgpack extension type %d is not an expression", int8(typ))
+				}
+				if n > maxBigPayload {
+					return dst, fmt.Errorf("%w: integer of %d bytes exceeds %d bits (%w)",
+						banana.ErrProtocol, n-1, MaxIntBits, banana.ErrTooLarge)
+				}
+				if n < 2 {
+					return dst, protoErr("integer extension of %d bytes (want a sign byte and a magnitude)", n)
+				}
+				if int(n) > d.lim.MaxExpression-d.n {
+					return dst, d.tooLong()
+				}
+				at := len(dst)
+				if dst, err = readFull(d.r, dst, int(n)); err != nil {
+					return dst, bodyErr(err)
+				}
+				d.n += int(n)
+				if dst[at] > 1 {
+					return dst, protoErr("integer extension with sign byte 0x%02x (want 0 or 1)", dst[at])
+				}
+				if dst[at+1] == 0 {
+					return dst, protoErr("integer extension with a leading zero byte")
+				}
+			case cNil:
+				return dst, protoErr("msgpack nil is not an expression")
+			case cFalse, cTrue:
+				return dst, protoErr("msgpack bool is not an expression (booleans are sent as integers)")
+			case cMap16, cMap32:
+				return dst, protoErr("msgpack map (0x%02x) is not an expression", c)
+			default:
+				return dst, protoErr("invalid msgpack byte 0x%02x", c)
+			}
+		}
+		if isList {
+			if listN > uint64(d.lim.MaxList) {
+				return dst, fmt.Errorf("%w: list of %d elements exceeds the limit of %d (%w)",
+					banana.ErrProtocol, listN, d.lim.MaxList, banana.ErrTooLarge)
+			}
+			if len(open) >= d.lim.MaxDepth {
+				return dst, fmt.Errorf("%w: lists nested more than %d deep (%w)", banana.ErrProtocol, d.lim.MaxDepth, banana.ErrTooDeep)
+			}
+			if int(listN) > d.lim.MaxExpression-d.n {
+				return dst, d.tooLong()
+			}
+			if listN > 0 {
+				open = append(open, int(listN))
+				continue
+			}
+		}
+		if isStr {
+			if strN > uint64(d.lim.MaxString) {
+				return dst, fmt.Errorf("%w: byte string of %d bytes exceeds the limit of %d (%w)",
+					banana.ErrProtocol, strN, d.lim.MaxString, banana.ErrTooLarge)
+			}
+			n := int(strN)
+			if n > d.lim.MaxExpression-d.n {
+				return dst, d.tooLong()
+			}
+			d.n += n
+			var err error
+			if dst, err = readFull(d.r, dst, n); err != nil {
+				return dst, bodyErr(err)
+			}
+		}
+		for {
+			if len(open) == 0 {
+				return dst, nil
+			}
+			open[len(open)-1]--
+			if open[len(open)-1] > 0 {
+				break
+			}
+			open = open[:len(open)-1]
+		}
+	}
+}
+
+// readFull appends n bytes from r to dst, growing dst only as the bytes
+// arrive (by at most what has arrived, or 4 KiB).
+func readFull(r io.Reader, dst []byte, n int) ([]byte, error) {
+	for n > 0 {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, min(n, max(cap(dst), 4096)))
+		}
+		k := min(n, cap(dst)-len(dst))
+		m, err := io.ReadFull(r, dst[len(dst):len(dst)+k])
+		dst = dst[:len(dst)+m]
+		n -= m
+		if err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+// Prefix appends a token.Prefix from its cached encoding
+// (token.PrefixWriter); the result is the same as writing its tokens.
+func (w *Writer) Prefix(p *token.Prefix) error {
+	if w.err != nil {
+		return w.err
+	}
+	enc := p.Encoding(token.SlotNative, func(toks []token.Token) []byte {
+		var s Writer
+		s.Reset(nil, banana.Limits{})
+		_ = token.WriteTokens(&s, toks)
+		return s.buf // a prefix leaves lists open
+	})
+	toks := p.Tokens()
+	if !banana.PrefixFits(toks, w.depth(), w.lim) || w.e.room(w.buf, len(enc)) != nil {
+		return p.Replay(w)
+	}
+	w.buf = append(w.buf, enc...)
+	for i := range toks {
+		if toks[i].Kind == token.List && toks[i].N > 0 {
+			w.push(toks[i].N)
+		} else {
+			w.done()
+		}
+	}
+	return nil
+}

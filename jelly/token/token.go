@@ -1,0 +1,310 @@
+// Package token is the token-level interface between package jelly and the
+// wire codecs (jelly/banana, jelly/native). An s-expression is a sequence
+// of tokens in prefix order: a list token announces how many members
+// follow, and every other token is a complete leaf (integer, big integer,
+// float or byte string).
+//
+// A codec implements Writer to append an expression's bytes as jelly walks
+// a Go value, without building an expression tree first, and Reader to
+// walk the tokens of an expression that is already in memory (one framed
+// message), so that jelly can decode it straight into typed Go values.
+// Both produce and accept exactly the bytes the codec's Append and Decoder
+// do. ReadExpr builds the ordinary expression tree from a Reader.
+package token
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"sync/atomic"
+)
+
+// Writer receives the tokens of expressions, in order. A codec's Writer
+// enforces its limits (string and list sizes, nesting depth, expression
+// size) and, after the first error, refuses every further token with the
+// same error.
+type Writer interface {
+	// List starts a list of n members; the next n expressions are they.
+	List(n int) error
+	Int(v int64) error
+	Uint(v uint64) error
+	// Big writes an integer of any size; it must not be nil.
+	Big(v *big.Int) error
+	Float(v float64) error
+	// Bytes and String write a byte string (the codec may compress a
+	// vocabulary word, or choose a format, exactly as its Append does).
+	Bytes(b []byte) error
+	String(s string) error
+}
+
+// Kind is the kind of a Token.
+type Kind uint8
+
+// Token kinds.
+const (
+	Invalid Kind = iota
+	List         // N members follow
+	Int          // Int holds the value
+	Big          // Big holds an integer that does not fit in an int64
+	Float        // Float holds the value
+	Bytes        // Bytes holds the byte string (it aliases the reader's input)
+)
+
+// Token is one token read by a Reader.
+type Token struct {
+	Kind  Kind
+	N     int // List: the member count
+	Int   int64
+	Float float64
+	Big   *big.Int
+	// Bytes aliases the reader's input (or a shared vocabulary word): it
+	// must not be modified and must be copied to be kept.
+	Bytes []byte
+}
+
+// Reader returns the tokens of in-memory expressions, in order. Next
+// returns ErrEnd when the input is exhausted.
+type Reader interface {
+	Next(t *Token) error
+}
+
+// ErrEnd is returned by Reader.Next at the end of its input.
+var ErrEnd = errors.New("token: end of input")
+
+// ErrIncomplete is returned by ReadExpr when the input ends inside an
+// expression.
+var ErrIncomplete = errors.New("token: input ends inside an expression")
+
+const (
+	arenaString = 64
+	arenaSize   = 1024
+)
+
+// ExprBuilder builds expression trees (int64, *big.Int, float64, []byte and
+// []any, as the codecs' Decoders return them) from a Reader. Byte strings
+// are copied: the tree never aliases the reader's input. The zero value is
+// ready to use; keep one to share its small-string arena between calls.
+type ExprBuilder struct {
+	arena []byte
+}
+
+func (b *ExprBuilder) bytes(p []byte) []byte {
+	n := len(p)
+	if n == 0 {
+		return []byte{}
+	}
+	if n > arenaString {
+		return append([]byte(nil), p...)
+	}
+	if cap(b.arena)-len(b.arena) < n {
+		b.arena = make([]byte, 0, arenaSize)
+	}
+	a := len(b.arena)
+	b.arena = append(b.arena, p...)
+	return b.arena[a : a+n : a+n]
+}
+
+// ReadExpr reads one complete expression. The input is trusted to be
+// within the codec's limits (a framed message the codec has checked);
+// nesting is bounded by the limit the framing enforced.
+func (b *ExprBuilder) ReadExpr(r Reader) (any, error) {
+	var t Token
+	if err := r.Next(&t); err != nil {
+		return nil, err
+	}
+	return b.fromToken(r, &t)
+}
+
+func (b *ExprBuilder) fromToken(r Reader, t *Token) (any, error) {
+	switch t.Kind {
+	case Int:
+		return t.Int, nil
+	case Big:
+		return t.Big, nil
+	case Float:
+		return t.Float, nil
+	case Bytes:
+		return b.bytes(t.Bytes), nil
+	case List:
+		n := t.N
+		l := make([]any, n)
+		for i := 0; i < n; i++ {
+			if err := r.Next(t); err != nil {
+				if err == ErrEnd {
+					err = ErrIncomplete
+				}
+				return nil, err
+			}
+			v, err := b.fromToken(r, t)
+			if err != nil {
+				return nil, err
+			}
+			l[i] = v
+		}
+		return l, nil
+	}
+	return nil, errors.New("token: invalid token")
+}
+
+// WriteExpr writes an expression tree to w: the types the codecs' Append
+// functions accept (every Go integer type, bool as 1 or 0, *big.Int,
+// float64, float32, []byte, string and []any).
+func WriteExpr(w Writer, expr any) error {
+	switch v := expr.(type) {
+	case []any:
+		if err := w.List(len(v)); err != nil {
+			return err
+		}
+		for _, x := range v {
+			if err := WriteExpr(w, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	case string:
+		return w.String(v)
+	case []byte:
+		return w.Bytes(v)
+	case int64:
+		return w.Int(v)
+	case int:
+		return w.Int(int64(v))
+	case int32:
+		return w.Int(int64(v))
+	case int16:
+		return w.Int(int64(v))
+	case int8:
+		return w.Int(int64(v))
+	case uint64:
+		return w.Uint(v)
+	case uint:
+		return w.Uint(uint64(v))
+	case uint32:
+		return w.Uint(uint64(v))
+	case uint16:
+		return w.Uint(uint64(v))
+	case uint8:
+		return w.Uint(uint64(v))
+	case bool:
+		if v {
+			return w.Uint(1)
+		}
+		return w.Uint(0)
+	case *big.Int:
+		return w.Big(v)
+	case float64:
+		return w.Float(v)
+	case float32:
+		return w.Float(float64(v))
+	}
+	return fmt.Errorf("%w: unsupported type %T", ErrUnsupported, expr)
+}
+
+// ErrUnsupported is wrapped by WriteExpr for a Go type that is not an
+// expression.
+var ErrUnsupported = errors.New("token: not an expression")
+
+// Prefix is a fixed run of tokens that an encoder writes again and again
+// (the opening of a struct's dictionary, a dictionary key, the tag of a
+// text value). A Writer appends it from a cached encoding instead of
+// encoding each token anew. Make one with NewPrefix; it is safe for
+// concurrent use.
+type Prefix struct {
+	toks []Token
+	enc  [numSlots]atomic.Pointer[[]byte]
+}
+
+// Encoding slots, one per codec and dialect whose Writer caches Prefix
+// encodings.
+const (
+	SlotBanana   = iota // Banana, no dialect
+	SlotBananaPB        // Banana, "pb" dialect (vocabulary compression)
+	SlotNative          // msgpack
+	numSlots
+)
+
+// NewPrefix records the tokens f writes. Only List, Int, Float, Bytes and
+// String are allowed.
+func NewPrefix(f func(w Writer)) *Prefix {
+	r := &recorder{}
+	f(r)
+	return &Prefix{toks: r.toks}
+}
+
+// Tokens returns the recorded tokens.
+func (p *Prefix) Tokens() []Token { return p.toks }
+
+// Encoding returns the cached encoding of p in the given slot, computing
+// it with build the first time.
+func (p *Prefix) Encoding(slot int, build func(toks []Token) []byte) []byte {
+	if b := p.enc[slot].Load(); b != nil {
+		return *b
+	}
+	b := build(p.toks)
+	p.enc[slot].Store(&b)
+	return b
+}
+
+// Replay writes p's tokens to w one by one.
+func (p *Prefix) Replay(w Writer) error { return WriteTokens(w, p.toks) }
+
+// WriteTokens writes toks to w one by one (Big tokens included).
+func WriteTokens(w Writer, toks []Token) error {
+	for i := range toks {
+		t := &toks[i]
+		var err error
+		switch t.Kind {
+		case List:
+			err = w.List(t.N)
+		case Int:
+			err = w.Int(t.Int)
+		case Big:
+			err = w.Big(t.Big)
+		case Float:
+			err = w.Float(t.Float)
+		case Bytes:
+			err = w.Bytes(t.Bytes)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type recorder struct{ toks []Token }
+
+func (r *recorder) List(n int) error { r.toks = append(r.toks, Token{Kind: List, N: n}); return nil }
+func (r *recorder) Int(v int64) error {
+	r.toks = append(r.toks, Token{Kind: Int, Int: v})
+	return nil
+}
+func (r *recorder) Uint(v uint64) error  { panic("token: Uint in a Prefix") }
+func (r *recorder) Big(v *big.Int) error { panic("token: Big in a Prefix") }
+func (r *recorder) Float(v float64) error {
+	r.toks = append(r.toks, Token{Kind: Float, Float: v})
+	return nil
+}
+func (r *recorder) Bytes(b []byte) error {
+	r.toks = append(r.toks, Token{Kind: Bytes, Bytes: append([]byte(nil), b...)})
+	return nil
+}
+func (r *recorder) String(s string) error {
+	r.toks = append(r.toks, Token{Kind: Bytes, Bytes: []byte(s)})
+	return nil
+}
+
+// PrefixWriter is implemented by Writers that append a Prefix from its
+// cached encoding.
+type PrefixWriter interface {
+	Writer
+	Prefix(p *Prefix) error
+}
+
+// WritePrefix writes p to w, from its cached encoding when w supports it.
+func WritePrefix(w Writer, p *Prefix) error {
+	if pw, ok := w.(PrefixWriter); ok {
+		return pw.Prefix(p)
+	}
+	return p.Replay(w)
+}

@@ -1,0 +1,544 @@
+package jelly
+
+import (
+	"math"
+	"reflect"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/braidkit/braid/jelly/token"
+)
+
+// TypedDecoder decodes expressions read from a token.Reader straight into
+// typed Go values, without the generic value model: the fast path of
+// Unjelly followed by ConvertValue for plain data (numbers, text, byte
+// strings, booleans, None, and slices, arrays and structs of them). It
+// declines (Decode returns false) anything else: other tags, references,
+// conversions that would fail or that it does not know, dictionary keys
+// that match no field. A caller that is declined decodes the same
+// expression again with Unjelly and ConvertValue, which gives the result
+// or the error; so TypedDecoder never changes what a value decodes to, it
+// only skips work.
+//
+// A TypedDecoder may be reused; it is not safe for concurrent use.
+type TypedDecoder struct {
+	o     *Options
+	known uint16 // tags whose status has been computed
+	plain uint16 // tags that decode with their built-in meaning
+	depth int
+	tok   token.Token
+}
+
+// Tags the TypedDecoder understands.
+const (
+	tagNone = iota
+	tagBoolean
+	tagUnicode
+	tagList
+	tagTuple
+	tagSet
+	tagFrozenSet
+	tagDictionary
+)
+
+var typedTags = [...]string{"None", "boolean", "unicode", "list", "tuple", "set", "frozenset", "dictionary"}
+
+// Reset prepares d for one message decoded under o.
+func (d *TypedDecoder) Reset(o *Options) {
+	d.o = o
+	d.known, d.plain = 0, 0
+	d.depth = 0
+}
+
+// tag identifies a tag among typedTags whose built-in meaning is in force
+// (no extension owns it, it is not a registered class, the Security
+// allows it); -1 otherwise.
+func (d *TypedDecoder) tag(b []byte) int {
+	var k int
+	switch string(b) {
+	case "None":
+		k = tagNone
+	case "boolean":
+		k = tagBoolean
+	case "unicode":
+		k = tagUnicode
+	case "list":
+		k = tagList
+	case "tuple":
+		k = tagTuple
+	case "set":
+		k = tagSet
+	case "frozenset":
+		k = tagFrozenSet
+	case "dictionary":
+		k = tagDictionary
+	default:
+		return -1
+	}
+	bit := uint16(1) << k
+	if d.known&bit == 0 {
+		d.known |= bit
+		ok := true
+		var reg *Registry
+		var sec *Security
+		var ext Extension
+		if d.o != nil {
+			reg, sec, ext = d.o.Registry, d.o.Security, d.o.Extension
+		}
+		if ext != nil && ext.HandlesTag(b) {
+			ok = false
+		} else if reg.entry(b) != nil {
+			ok = false
+		} else if !sec.tagAllowedBytes(b) {
+			ok = false
+		}
+		if ok {
+			d.plain |= bit
+		}
+	}
+	if d.plain&bit == 0 {
+		return -1
+	}
+	return k
+}
+
+// Seq reads the header of a [tuple|list, ...] expression and returns its
+// member count, for a caller that decodes the members one by one (PB's
+// arguments). ok is false if the expression is anything else.
+func (d *TypedDecoder) Seq(r token.Reader) (n int, ok bool) {
+	t := &d.tok
+	if r.Next(t) != nil || t.Kind != token.List || t.N < 1 {
+		return 0, false
+	}
+	n = t.N - 1
+	if r.Next(t) != nil || t.Kind != token.Bytes {
+		return 0, false
+	}
+	switch d.tag(t.Bytes) {
+	case tagTuple, tagList:
+		return n, d.maxDepth() >= 1
+	}
+	return 0, false
+}
+
+// EmptyDict reads an expression and reports whether it is an empty
+// dictionary or None (PB's keyword arguments when there are none).
+func (d *TypedDecoder) EmptyDict(r token.Reader) bool {
+	t := &d.tok
+	if r.Next(t) != nil || t.Kind != token.List || t.N != 1 {
+		return false
+	}
+	if r.Next(t) != nil || t.Kind != token.Bytes {
+		return false
+	}
+	switch d.tag(t.Bytes) {
+	case tagDictionary, tagNone:
+		return true
+	}
+	return false
+}
+
+func (d *TypedDecoder) maxDepth() int {
+	return d.o.maxDepth()
+}
+
+// Decode reads one expression from r into dst, which must be settable and
+// hold its zero value. It reports false if it declined; dst may then be
+// partly filled and r partly read.
+func (d *TypedDecoder) Decode(r token.Reader, dst reflect.Value, level int) bool {
+	if !dst.CanAddr() {
+		return false
+	}
+	p := decPlanOf(dst.Type())
+	if p == nil {
+		return false
+	}
+	d.depth = level
+	return p(d, r, dst.Addr().UnsafePointer())
+}
+
+// A decFunc decodes one expression into the value at p.
+type decFunc func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool
+
+var decPlans sync.Map // reflect.Type -> decFunc (nil: not supported)
+
+func decPlanOf(t reflect.Type) decFunc {
+	if f, ok := decPlans.Load(t); ok {
+		return f.(decFunc)
+	}
+	f := buildDec(t, map[reflect.Type]bool{})
+	v, _ := decPlans.LoadOrStore(t, f)
+	return v.(decFunc)
+}
+
+// next reads a token; a list token is checked against the depth limit.
+func (d *TypedDecoder) next(r token.Reader) (*token.Token, bool) {
+	t := &d.tok
+	if r.Next(t) != nil {
+		return nil, false
+	}
+	return t, true
+}
+
+// open reads the tag of a list whose header was just read, counting one
+// level, and returns its known-tag index (or -1).
+func (d *TypedDecoder) open(r token.Reader) int {
+	d.depth++
+	if d.depth > d.maxDepth() {
+		return -1
+	}
+	t := &d.tok
+	if r.Next(t) != nil || t.Kind != token.Bytes {
+		return -1
+	}
+	return d.tag(t.Bytes)
+}
+
+// leaf reads a value that is a bare token or a tagged list with one
+// payload: it returns the token, or for [None] sets none, and for
+// [unicode, b] returns the Bytes token with text set.
+func (d *TypedDecoder) leaf(r token.Reader) (t *token.Token, none, text, ok bool) {
+	t, ok = d.next(r)
+	if !ok {
+		return nil, false, false, false
+	}
+	if t.Kind != token.List {
+		return t, false, false, true
+	}
+	n := t.N
+	if n < 1 {
+		return nil, false, false, false
+	}
+	k := d.open(r)
+	d.depth--
+	switch {
+	case k == tagNone && n == 1:
+		return nil, true, false, true
+	case k == tagUnicode && n == 2:
+		t, ok = d.next(r)
+		if !ok || t.Kind != token.Bytes || !utf8.Valid(t.Bytes) {
+			return nil, false, false, false
+		}
+		return t, false, true, true
+	case k == tagBoolean && n == 2:
+		t, ok = d.next(r)
+		if !ok || t.Kind != token.Bytes {
+			return nil, false, false, false
+		}
+		switch string(t.Bytes) {
+		case "true":
+			t.Kind, t.Int = token.Invalid, 1
+		case "false":
+			t.Kind, t.Int = token.Invalid, 0
+		default:
+			return nil, false, false, false
+		}
+		return t, false, false, true // Kind Invalid marks a boolean
+	}
+	return nil, false, false, false
+}
+
+func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
+	if busy[t] {
+		return nil
+	}
+	busy[t] = true
+	defer delete(busy, t)
+	size := t.Size()
+	zero := func(p unsafe.Pointer) {
+		clear(unsafe.Slice((*byte)(p), size))
+	}
+	switch t {
+	case typeBigInt, typeBigIntPtr:
+		return nil
+	}
+	switch k := t.Kind(); k {
+	case reflect.Bool:
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			tk, none, _, ok := d.leaf(r)
+			if !ok {
+				return false
+			}
+			if none {
+				*(*bool)(p) = false
+				return true
+			}
+			if tk.Kind != token.Invalid {
+				return false
+			}
+			*(*bool)(p) = tk.Int == 1
+			return true
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := size * 8
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			tk, none, _, ok := d.leaf(r)
+			if !ok {
+				return false
+			}
+			var x int64
+			if !none {
+				if tk.Kind != token.Int {
+					return false
+				}
+				x = tk.Int
+				if bits < 64 && (x < -1<<(bits-1) || x > 1<<(bits-1)-1) {
+					return false
+				}
+			}
+			switch bits {
+			case 8:
+				*(*int8)(p) = int8(x)
+			case 16:
+				*(*int16)(p) = int16(x)
+			case 32:
+				*(*int32)(p) = int32(x)
+			default:
+				*(*int64)(p) = x
+			}
+			return true
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		bits := size * 8
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			tk, none, _, ok := d.leaf(r)
+			if !ok {
+				return false
+			}
+			var x uint64
+			if !none {
+				if tk.Kind != token.Int || tk.Int < 0 {
+					return false
+				}
+				x = uint64(tk.Int)
+				if bits < 64 && x > 1<<bits-1 {
+					return false
+				}
+			}
+			switch bits {
+			case 8:
+				*(*uint8)(p) = uint8(x)
+			case 16:
+				*(*uint16)(p) = uint16(x)
+			case 32:
+				*(*uint32)(p) = uint32(x)
+			default:
+				*(*uint64)(p) = x
+			}
+			return true
+		}
+	case reflect.Float32, reflect.Float64:
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			tk, none, _, ok := d.leaf(r)
+			if !ok {
+				return false
+			}
+			var f float64
+			if !none {
+				if tk.Kind != token.Float {
+					return false
+				}
+				f = tk.Float
+			}
+			if size == 4 {
+				if !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
+					return false
+				}
+				*(*float32)(p) = float32(f)
+			} else {
+				*(*float64)(p) = f
+			}
+			return true
+		}
+	case reflect.String:
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			tk, none, _, ok := d.leaf(r)
+			if !ok {
+				return false
+			}
+			if none {
+				*(*string)(p) = ""
+				return true
+			}
+			if tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes) {
+				return false
+			}
+			*(*string)(p) = string(tk.Bytes)
+			return true
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+				tk, none, _, ok := d.leaf(r)
+				if !ok {
+					return false
+				}
+				if none {
+					*(*[]byte)(p) = nil
+					return true
+				}
+				if tk.Kind != token.Bytes {
+					return false
+				}
+				*(*[]byte)(p) = append([]byte{}, tk.Bytes...)
+				return true
+			}
+		}
+		elem := buildDec(t.Elem(), busy)
+		if elem == nil {
+			return nil
+		}
+		et := t.Elem()
+		esize := et.Size()
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			n, none, ok := d.seq(r)
+			if !ok {
+				return false
+			}
+			if none {
+				zero(p)
+				return true
+			}
+			s := reflect.MakeSlice(t, n, n)
+			data := s.UnsafePointer()
+			for i := 0; i < n; i++ {
+				if !elem(d, r, unsafe.Add(data, uintptr(i)*esize)) {
+					return false
+				}
+			}
+			d.depth--
+			reflect.NewAt(t, p).Elem().Set(s)
+			return true
+		}
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		elem := buildDec(t.Elem(), busy)
+		if elem == nil {
+			return nil
+		}
+		esize, want := t.Elem().Size(), t.Len()
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			n, none, ok := d.seq(r)
+			if !ok {
+				return false
+			}
+			if none {
+				zero(p)
+				return true
+			}
+			if n != want {
+				return false
+			}
+			for i := 0; i < n; i++ {
+				if !elem(d, r, unsafe.Add(p, uintptr(i)*esize)) {
+					return false
+				}
+			}
+			d.depth--
+			return true
+		}
+	case reflect.Struct:
+		si := cachedStructInfo(t)
+		type fieldDec struct {
+			off uintptr
+			dec decFunc
+		}
+		fds := make([]fieldDec, len(si.fields))
+		for k := range si.fields {
+			f := &si.fields[k]
+			off, ok := fieldOffset(t, f.index)
+			if !ok {
+				return nil
+			}
+			fd := buildDec(f.typ, busy)
+			if fd == nil {
+				return nil
+			}
+			fds[k] = fieldDec{off: off, dec: fd}
+		}
+		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
+			tk, ok := d.next(r)
+			if !ok || tk.Kind != token.List || tk.N < 1 {
+				return false
+			}
+			n := tk.N - 1
+			switch d.open(r) {
+			case tagNone:
+				if n != 0 {
+					return false
+				}
+				zero(p)
+				d.depth--
+				return true
+			case tagDictionary:
+			default:
+				return false
+			}
+			for j := 0; j < n; j++ {
+				// [key, value], the key [unicode, name] or a byte string.
+				tk, ok := d.next(r)
+				if !ok || tk.Kind != token.List || tk.N != 2 {
+					return false
+				}
+				tk, ok = d.next(r)
+				if !ok {
+					return false
+				}
+				if tk.Kind == token.List {
+					if tk.N != 2 || d.open(r) != tagUnicode {
+						return false
+					}
+					d.depth--
+					if tk, ok = d.next(r); !ok || tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes) {
+						return false
+					}
+				} else if tk.Kind != token.Bytes {
+					return false
+				}
+				var f *field
+				if i, ok := si.byName[string(tk.Bytes)]; ok {
+					f = &si.fields[i]
+				} else if f, ok = si.lookup(string(tk.Bytes)); !ok {
+					return false
+				}
+				fd := &fds[f.idx(si)]
+				if !fd.dec(d, r, unsafe.Add(p, fd.off)) {
+					return false
+				}
+			}
+			d.depth--
+			return true
+		}
+	}
+	return nil
+}
+
+// idx returns f's position in si.fields.
+func (f *field) idx(si *structInfo) int {
+	return int((uintptr(unsafe.Pointer(f)) - uintptr(unsafe.Pointer(&si.fields[0]))) / unsafe.Sizeof(field{}))
+}
+
+// seq reads a [list|tuple|set|frozenset, ...] header (one level, which
+// the caller closes with d.depth-- after the members) or [None].
+func (d *TypedDecoder) seq(r token.Reader) (n int, none, ok bool) {
+	tk, ok := d.next(r)
+	if !ok || tk.Kind != token.List || tk.N < 1 {
+		return 0, false, false
+	}
+	n = tk.N - 1
+	switch d.open(r) {
+	case tagNone:
+		d.depth--
+		return 0, n == 0, n == 0
+	case tagList, tagTuple, tagSet, tagFrozenSet:
+		return n, false, true
+	}
+	return 0, false, false
+}
+
+// TypedDecodable reports whether a TypedDecoder can decode into values of
+// type t at all.
+func TypedDecodable(t reflect.Type) bool { return decPlanOf(t) != nil }

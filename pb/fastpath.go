@@ -1,0 +1,431 @@
+package pb
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/braidkit/braid/jelly"
+	"github.com/braidkit/braid/jelly/token"
+)
+
+// The hot path. Outgoing calls and answers whose values can be streamed
+// (see jelly.StreamTo) are encoded token by token straight into the
+// output buffer; incoming messages are read as one frame of bytes and,
+// when the target method (or the typed call waiting for an answer) is
+// known and the values are plain data, decoded straight into the Go types
+// (jelly.TypedDecoder). Everything else takes the general path: the
+// frame is built into an expression tree and dispatched as before. Both
+// paths give the same bytes and the same values.
+
+// ---- output ----
+
+// lockOut waits until the output queue has room and locks wmu. On error
+// (the connection is closing) wmu is not held.
+func (b *Broker) lockOut() error {
+	b.wmu.Lock()
+	for len(b.out) > maxQueuedOutput && !b.wclose {
+		b.wcond.Wait()
+	}
+	if b.wclose {
+		b.wmu.Unlock()
+		return fmt.Errorf("%w: %w", ErrConnectionLost, b.errOrLost())
+	}
+	return nil
+}
+
+// outWriter returns the token writer of the connection's codec, set to
+// append to the output queue. wmu must be held.
+func (b *Broker) outWriter() token.Writer {
+	if b.native {
+		b.nw.Reset(b.out, b.cfg.Limits.Banana)
+		return &b.nw
+	}
+	b.bw.Reset(b.out, b.dialect, b.cfg.Limits.Banana)
+	return &b.bw
+}
+
+// outResult returns the queue with what the writer appended, or the
+// writer's error.
+func (b *Broker) outResult() ([]byte, error) {
+	if b.native {
+		return b.nw.Result()
+	}
+	return b.bw.Result()
+}
+
+// commitOut installs out as the output queue and unlocks wmu. Unless a
+// write is already under way (whose writer then also writes what was
+// queued meanwhile), the queue is written now: by the calling goroutine
+// when inline, else by a short-lived flushing goroutine. The reader never
+// writes inline, so that it keeps reading while the peer is slow to read.
+func (b *Broker) commitOut(out []byte, inline bool) {
+	b.out = out
+	if b.writing || len(b.out) == 0 {
+		b.wmu.Unlock()
+		return
+	}
+	b.writing = true
+	if !inline {
+		b.wmu.Unlock()
+		go b.flush()
+		return
+	}
+	b.flushLocked()
+}
+
+func (b *Broker) flush() {
+	b.wmu.Lock()
+	b.flushLocked()
+}
+
+// flushLocked writes the queue until it is empty; wmu is held on entry and
+// released on return, and b.writing is set by the caller.
+func (b *Broker) flushLocked() {
+	for len(b.out) > 0 && !b.wclose {
+		buf := b.out
+		b.out = b.spare[:0]
+		b.spare = nil
+		b.wcond.Broadcast()
+		b.wmu.Unlock()
+
+		b.conn.SetWriteDeadline(time.Now().Add(b.cfg.Limits.WriteTimeout))
+		_, err := b.conn.Write(buf)
+		b.wmu.Lock()
+		if cap(buf) <= maxSpareOutput {
+			b.spare = buf[:0]
+		}
+		if err != nil {
+			b.writing = false
+			b.wcond.Broadcast()
+			b.wmu.Unlock()
+			b.fail(fmt.Errorf("write: %w", err))
+			return
+		}
+	}
+	b.writing = false
+	b.wcond.Broadcast()
+	b.wmu.Unlock()
+}
+
+// maxSpareOutput is the largest output buffer kept for reuse.
+const maxSpareOutput = 4 << 20
+
+// streamCall sends a message or cachemessage whose arguments can be
+// streamed. ok is false when they cannot (nothing was queued).
+func (b *Broker) streamCall(cmd string, reqID int64, objectID any, method string, args []any, wantAnswer bool) (ok bool, err error) {
+	if err := b.lockOut(); err != nil {
+		return true, err
+	}
+	w := b.outWriter()
+	w.List(7)
+	w.String(cmd)
+	w.Int(reqID)
+	switch id := objectID.(type) {
+	case string:
+		w.String(id)
+	case int64:
+		w.Int(id)
+	default:
+		b.wmu.Unlock()
+		return false, nil
+	}
+	w.String(method)
+	if wantAnswer {
+		w.Int(1)
+	} else {
+		w.Int(0)
+	}
+	ok, err = jelly.StreamTuple(w, args, &b.sopts)
+	if !ok || err != nil {
+		// Let the general path produce the expression, or the error.
+		b.wmu.Unlock()
+		return false, nil
+	}
+	token.WritePrefix(w, emptyDict)
+	out, err := b.outResult()
+	if err != nil {
+		b.wmu.Unlock()
+		return false, nil
+	}
+	b.commitOut(out, true)
+	return true, nil
+}
+
+var emptyDict = token.NewPrefix(func(w token.Writer) { w.List(1); w.String("dictionary") })
+
+// streamAnswer sends ["answer", reqID, v] when v can be streamed.
+func (b *Broker) streamAnswer(reqID int64, v any) (ok bool, err error) {
+	if err := b.lockOut(); err != nil {
+		return true, err
+	}
+	w := b.outWriter()
+	w.List(3)
+	w.String("answer")
+	w.Int(reqID)
+	ok, err = jelly.StreamTo(w, v, &b.sopts)
+	if !ok || err != nil {
+		b.wmu.Unlock()
+		return false, nil
+	}
+	out, err := b.outResult()
+	if err != nil {
+		b.wmu.Unlock()
+		return false, nil
+	}
+	b.commitOut(out, true)
+	return true, nil
+}
+
+// ---- input ----
+
+// framePool holds read buffers of connections that are waiting for their
+// next message, so that an idle connection keeps none, and a large
+// message's buffer serves the next one.
+var framePool sync.Pool
+
+func getFrame() []byte {
+	if p, ok := framePool.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, 512)
+}
+
+// releaseFrame gives the reader's buffer back to the pool before the
+// reader waits for the next message.
+func (b *Broker) releaseFrame() {
+	if b.frame != nil {
+		f := b.frame[:0]
+		framePool.Put(&f)
+		b.frame = nil
+	}
+}
+
+// tokens returns a token reader over frame, in the connection's codec.
+func (b *Broker) tokens(frame []byte) token.Reader {
+	if b.native {
+		b.nrd.Reset(frame)
+		return &b.nrd
+	}
+	b.brd.Reset(frame, b.dialect)
+	return &b.brd
+}
+
+func (b *Broker) framesLeft() int {
+	if b.native {
+		return b.nrd.Len()
+	}
+	return b.brd.Len()
+}
+
+// dispatchFrame handles one incoming message held in frame.
+func (b *Broker) dispatchFrame(frame []byte) error {
+	if b.fastFrame(frame) {
+		return nil
+	}
+	expr, err := b.eb.ReadExpr(b.tokens(frame))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return b.dispatch(expr)
+}
+
+// fastFrame handles calls and answers that decode straight into typed
+// values; it reports false, having changed nothing, for anything else.
+func (b *Broker) fastFrame(frame []byte) bool {
+	r := b.tokens(frame)
+	t := &b.tok
+	if r.Next(t) != nil || t.Kind != token.List {
+		return false
+	}
+	n := t.N
+	if r.Next(t) != nil || t.Kind != token.Bytes {
+		return false
+	}
+	switch string(t.Bytes) {
+	case "answer":
+		return n == 3 && b.fastAnswer(r)
+	case "message":
+		return n == 7 && b.fastMessage(r)
+	}
+	return false
+}
+
+func (b *Broker) fastAnswer(r token.Reader) bool {
+	t := &b.tok
+	if r.Next(t) != nil || t.Kind != token.Int {
+		return false
+	}
+	reqID := t.Int
+	b.mu.Lock()
+	pc := b.pending[reqID]
+	b.mu.Unlock()
+	if pc == nil || pc.typ == nil {
+		return false
+	}
+	rv := reflect.New(pc.typ)
+	b.td.Reset(&b.sopts)
+	if !b.td.Decode(r, rv.Elem(), 0) || b.framesLeft() != 0 {
+		return false
+	}
+	b.mu.Lock()
+	if b.pending[reqID] != pc {
+		b.mu.Unlock()
+		return false
+	}
+	delete(b.pending, reqID)
+	b.mu.Unlock()
+	pc.ch <- callResult{rv: rv}
+	return true
+}
+
+func (b *Broker) fastMessage(r token.Reader) bool {
+	t := &b.tok
+	if r.Next(t) != nil || t.Kind != token.Int {
+		return false
+	}
+	reqID := t.Int
+	if r.Next(t) != nil {
+		return false
+	}
+	var ex *export
+	switch t.Kind {
+	case token.Int:
+		ex = b.lookupExport(t.Int)
+	case token.Bytes:
+		ex = b.lookupExport(t.Bytes)
+	}
+	if ex == nil {
+		return false
+	}
+	if _, ok := ex.obj.(Handler); ok {
+		return false
+	}
+	if r.Next(t) != nil || t.Kind != token.Bytes {
+		return false
+	}
+	m, wire := b.cfg.methods.lookupWire(ex.obj, ex.kind, t.Bytes)
+	if m == nil || m.view || m.variadic || m.kwargs || wire == DescribeMethod {
+		return false
+	}
+	if r.Next(t) != nil || t.Kind != token.Int {
+		return false
+	}
+	answer := t.Int != 0
+	b.td.Reset(&b.sopts)
+	n, ok := b.td.Seq(r)
+	if !ok || n != len(m.params) {
+		return false
+	}
+	in := make([]reflect.Value, 2+n)
+	for i, pt := range m.params {
+		v := reflect.New(pt).Elem()
+		if !b.td.Decode(r, v, 1) {
+			return false
+		}
+		in[2+i] = v
+	}
+	if !b.td.EmptyDict(r) || b.framesLeft() != 0 {
+		return false
+	}
+	b.startCall(reqID, answer, ex, wire, func(ctx context.Context) (any, error) {
+		return b.invokeTyped(ctx, ex, wire, m, in)
+	})
+	return true
+}
+
+// invokeTyped runs m with arguments already converted, turning a panic
+// into an error as invoke does.
+func (b *Broker) invokeTyped(ctx context.Context, ex *export, method string, m *method, in []reflect.Value) (v any, err error) {
+	defer b.recoverHandler(method, &err)
+	in[0] = reflect.ValueOf(ex.obj)
+	in[1] = reflect.ValueOf(&ctx).Elem()
+	return m.results(m.fn.Call(in))
+}
+
+// ---- method lookup by wire name ----
+
+// wireTable caches, per Go type and prefix, the method each wire name
+// resolves to, so that a call costs no string conversion.
+type wireTable struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]wireEntry]
+}
+
+type wireEntry struct {
+	m    *method
+	wire string
+}
+
+// maxWireNames bounds a wireTable: spellings are chosen by the peer.
+const maxWireNames = 256
+
+// lookupWire returns the method for a wire name (nil if none) and the
+// name as a string.
+func (c *methodCache) lookupWire(v any, prefix string, name []byte) (*method, string) {
+	key := cacheKey{reflect.TypeOf(v), prefix}
+	wt, ok := c.wire.Load(key)
+	if !ok {
+		wt, _ = c.wire.LoadOrStore(key, &wireTable{})
+	}
+	tab := wt.(*wireTable)
+	if mp := tab.m.Load(); mp != nil {
+		if e, ok := (*mp)[string(name)]; ok {
+			return e.m, e.wire
+		}
+	}
+	wire := string(name)
+	m, err := c.lookup(v, prefix, wire)
+	if err != nil {
+		return nil, wire
+	}
+	tab.mu.Lock()
+	old := tab.m.Load()
+	if old == nil || len(*old) < maxWireNames {
+		next := make(map[string]wireEntry, 1+lenOf(old))
+		if old != nil {
+			for k, e := range *old {
+				next[k] = e
+			}
+		}
+		next[wire] = wireEntry{m: m, wire: wire}
+		tab.m.Store(&next)
+	}
+	tab.mu.Unlock()
+	return m, wire
+}
+
+func lenOf(m *map[string]wireEntry) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// ---- extension: which types are never claimed ----
+
+var declinedTypes sync.Map // reflect.Type -> bool
+
+var (
+	typeExportedRef = reflect.TypeFor[exportedRef]()
+	typeCacheable   = reflect.TypeFor[Cacheable]()
+	typeReferencer  = reflect.TypeFor[referencer]()
+	typeViewer      = reflect.TypeFor[viewer]()
+	typeHandler     = reflect.TypeFor[Handler]()
+)
+
+// DeclinesType implements jelly.TypeDecliner: JellyExt claims values by
+// their type alone, except pointers (which may be received cache copies).
+func (e *brokerExt) DeclinesType(t reflect.Type) bool {
+	if d, ok := declinedTypes.Load(t); ok {
+		return d.(bool)
+	}
+	d := t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && t != typeExportedRef &&
+		!t.Implements(typeCacheable) && !t.Implements(typeReferencer) && !t.Implements(typeViewer) &&
+		!t.Implements(typeHandler)
+	declinedTypes.Store(t, d)
+	return d
+}
