@@ -262,19 +262,56 @@ func (r *Reader) list(n uint64, t *token.Token) error {
 
 // Next implements token.Reader.
 func (r *Reader) Next(t *token.Token) error {
-	if len(r.b) == 0 {
+	b := r.b
+	if len(b) == 0 {
 		return token.ErrEnd
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	*t = token.Token{}
+	c := b[0]
+	// The formats PB sends most, decoded inline.
 	switch {
 	case c <= cPosFixMax:
-		t.Kind, t.Int = token.Int, int64(c)
+		*t = token.Token{Kind: token.Int, Int: int64(c)}
+		r.b = b[1:]
+		return nil
+	case c >= cFixStr && c < cNil:
+		n := int(c&0x1f) + 1
+		if n > len(b) {
+			r.b = b[1:]
+			return errTruncated
+		}
+		*t = token.Token{Kind: token.Bytes, Bytes: b[1:n:n]}
+		r.b = b[n:]
+		return nil
+	case c >= cFixArray && c < cFixStr:
+		n := int(c & 0x0f)
+		r.b = b[1:]
+		if n > len(b)-1 {
+			return errTruncated
+		}
+		*t = token.Token{Kind: token.List, N: n}
+		return nil
+	case c == cFloat64:
+		if len(b) < 9 {
+			r.b = b[1:]
+			return errTruncated
+		}
+		*t = token.Token{Kind: token.Float, Float: math.Float64frombits(binary.BigEndian.Uint64(b[1:]))}
+		r.b = b[9:]
 		return nil
 	case c >= cNegFixMin:
-		t.Kind, t.Int = token.Int, int64(int8(c))
+		*t = token.Token{Kind: token.Int, Int: int64(int8(c))}
+		r.b = b[1:]
 		return nil
+	}
+	r.b = b[1:]
+	return r.next(c, t)
+}
+
+// next is Next for the less common formats; c is the first byte, already
+// consumed.
+func (r *Reader) next(c byte, t *token.Token) error {
+	*t = token.Token{}
+	switch {
 	case c >= cFixArray && c < cFixStr:
 		return r.list(uint64(c&0x0f), t)
 	case c >= cFixStr && c < cNil:
@@ -381,6 +418,20 @@ func (d *Decoder) frame(dst []byte) ([]byte, error) {
 	open := d.openBuf[:0]
 	defer func() { d.openBuf = open[:0] }()
 	for {
+		// Take every complete element already buffered in one pass; the
+		// element-by-element code below handles the rest (an element not
+		// wholly buffered, and every error).
+		if k := d.r.Buffered(); k > 0 {
+			buf, _ := d.r.Peek(k)
+			var i int
+			var end bool
+			i, end, open = d.scan(buf, open)
+			dst = append(dst, buf[:i]...)
+			d.r.Discard(i)
+			if end {
+				return dst, nil
+			}
+		}
 		// The element's first byte and its fixed-size header or body.
 		c, err := d.r.ReadByte()
 		if err != nil {
@@ -560,6 +611,118 @@ func (d *Decoder) frame(dst []byte) ([]byte, error) {
 	}
 }
 
+// scan walks the elements at the start of buf that are wholly there and
+// pass every check, closing the lists they complete, and returns how many
+// bytes they take and whether they complete the frame. It stops, before
+// it, at an element that is cut off by the end of buf, that breaks a limit
+// or that is anything but an int, float, str/bin or array: frame reads
+// that one byte by byte, with the exact errors. It counts d.n as frame
+// does.
+func (d *Decoder) scan(buf []byte, open []int) (int, bool, []int) {
+	i, n := 0, d.n
+	maxExpr, maxStr, maxList, maxDepth := d.lim.MaxExpression, d.lim.MaxString, d.lim.MaxList, d.lim.MaxDepth
+	defer func() { d.n = n }()
+	for i < len(buf) {
+		c := buf[i]
+		var size, listN int // size: the element's bytes; listN: a list's members
+		isList := false
+		switch {
+		case c <= cPosFixMax || c >= cNegFixMin:
+			size = 1
+		case c >= cFixStr && c < cNil:
+			size = 1 + int(c&0x1f)
+			if int(c&0x1f) > maxStr {
+				return i, false, open
+			}
+		case c >= cFixArray && c < cFixStr:
+			size, listN, isList = 1, int(c&0x0f), true
+		default:
+			rest := buf[i+1:]
+			switch c {
+			case cFloat64, cUint64, cInt64:
+				size = 9
+			case cFloat32, cUint32, cInt32:
+				size = 5
+			case cUint16, cInt16:
+				size = 3
+			case cUint8, cInt8:
+				size = 2
+			case cStr8, cBin8:
+				if len(rest) < 1 {
+					return i, false, open
+				}
+				l := int(rest[0])
+				if l > maxStr {
+					return i, false, open
+				}
+				size = 2 + l
+			case cStr16, cBin16:
+				if len(rest) < 2 {
+					return i, false, open
+				}
+				l := int(binary.BigEndian.Uint16(rest))
+				if l > maxStr {
+					return i, false, open
+				}
+				size = 3 + l
+			case cStr32, cBin32:
+				if len(rest) < 4 {
+					return i, false, open
+				}
+				l := uint64(binary.BigEndian.Uint32(rest))
+				if l > uint64(maxStr) {
+					return i, false, open
+				}
+				size = 5 + int(l)
+			case cArray16:
+				if len(rest) < 2 {
+					return i, false, open
+				}
+				size, listN, isList = 3, int(binary.BigEndian.Uint16(rest)), true
+			case cArray32:
+				if len(rest) < 4 {
+					return i, false, open
+				}
+				l := uint64(binary.BigEndian.Uint32(rest))
+				if l > uint64(maxList) {
+					return i, false, open
+				}
+				size, listN, isList = 5, int(l), true
+			default:
+				return i, false, open
+			}
+		}
+		if size > len(buf)-i || size > maxExpr-n {
+			return i, false, open
+		}
+		if isList {
+			if listN > maxList || len(open) >= maxDepth || listN > maxExpr-n-size {
+				return i, false, open
+			}
+			i += size
+			n += size
+			if listN > 0 {
+				open = append(open, listN)
+				continue
+			}
+		} else {
+			i += size
+			n += size
+		}
+		for {
+			if len(open) == 0 {
+				return i, true, open
+			}
+			open[len(open)-1]--
+			if open[len(open)-1] > 0 {
+				break
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	return i, false, open
+}
+
 // readFull appends n bytes from r to dst, growing dst only as the bytes
 // arrive (by at most what has arrived, or 4 KiB).
 func readFull(r io.Reader, dst []byte, n int) ([]byte, error) {
@@ -591,7 +754,9 @@ func (w *Writer) Prefix(p *token.Prefix) error {
 		return s.buf // a prefix leaves lists open
 	})
 	toks := p.Tokens()
-	if !banana.PrefixFits(toks, w.depth(), w.lim) || w.e.room(w.buf, len(enc)) != nil {
+	listDepth, maxList, maxString := p.Needs()
+	if w.depth()+listDepth >= w.lim.MaxDepth || maxList > w.lim.MaxList || maxString > w.lim.MaxString ||
+		len(enc) > w.lim.MaxExpression-(len(w.buf)-w.e.start) {
 		return p.Replay(w)
 	}
 	w.buf = append(w.buf, enc...)

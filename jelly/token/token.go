@@ -212,6 +212,8 @@ var ErrUnsupported = errors.New("token: not an expression")
 type Prefix struct {
 	toks []Token
 	enc  [numSlots]atomic.Pointer[[]byte]
+	// What the tokens need of a Writer's limits, for Needs.
+	listDepth, maxList, maxString int
 }
 
 // Encoding slots, one per codec and dialect whose Writer caches Prefix
@@ -228,7 +230,31 @@ const (
 func NewPrefix(f func(w Writer)) *Prefix {
 	r := &recorder{}
 	f(r)
-	return &Prefix{toks: r.toks}
+	p := &Prefix{toks: r.toks, listDepth: -1}
+	opened := 0
+	for i := range p.toks {
+		t := &p.toks[i]
+		switch t.Kind {
+		case List:
+			p.listDepth = opened
+			p.maxList = max(p.maxList, t.N)
+			if t.N > 0 {
+				opened++
+			}
+		case Bytes:
+			p.maxString = max(p.maxString, len(t.Bytes))
+		}
+	}
+	return p
+}
+
+// Needs summarizes what writing p needs of a Writer's limits: p's list
+// tokens stay within MaxDepth when written at nesting depth d if
+// d+listDepth < MaxDepth (listDepth is -1 when p has no list token; a
+// list token counts every non-empty list before it as still open), and
+// its longest list and byte string are maxList and maxString.
+func (p *Prefix) Needs() (listDepth, maxList, maxString int) {
+	return p.listDepth, p.maxList, p.maxString
 }
 
 // Tokens returns the recorded tokens.
