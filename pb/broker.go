@@ -318,12 +318,17 @@ func (b *Broker) fail(err error) {
 	b.shutdown(err)
 }
 
-// start runs the connection's reader and writer goroutines, and the
-// keepalive watch when configured.
+// start runs the connection's reader goroutine, and the keepalive watch
+// when configured.
 func (b *Broker) start() {
-	b.lastRecv.Store(time.Now().UnixNano())
 	b.loops.Add(1)
 	go b.readLoop()
+	b.startKeepAlive()
+}
+
+// startKeepAlive starts the keepalive watch when configured.
+func (b *Broker) startKeepAlive() {
+	b.lastRecv.Store(time.Now().UnixNano())
 	if iv := b.cfg.KeepAlive; iv > 0 {
 		if b.native {
 			b.loops.Add(1)

@@ -167,7 +167,11 @@ func (s *Server) serveConn(c net.Conn) {
 	if root != nil {
 		b.setNamed(rootName, root)
 	}
-	b.start()
+	// The connection's goroutine is its reader: one goroutine less per
+	// idle connection than starting a reader and waiting for it.
+	b.loops.Add(1)
+	b.startKeepAlive()
+	b.readLoop()
 	b.Wait()
 }
 
