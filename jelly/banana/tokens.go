@@ -20,8 +20,7 @@ type Writer struct {
 	e    encoder
 	lim  Limits
 	buf  []byte
-	top  int   // members still to come in the innermost open list (0: none open)
-	open []int // the same for the enclosing open lists
+	nest token.Nesting
 	err  error
 }
 
@@ -34,8 +33,7 @@ func (w *Writer) Reset(dst []byte, d Dialect, l Limits) {
 	w.lim = l.WithDefaults()
 	w.e = encoder{dialect: d, lim: &w.lim, start: len(dst)}
 	w.buf = dst
-	w.top = 0
-	w.open = w.open[:0]
+	w.nest.Reset()
 	w.err = nil
 }
 
@@ -43,54 +41,13 @@ func (w *Writer) Reset(dst []byte, d Dialect, l Limits) {
 // expression is incomplete, it returns the slice given to Reset (same
 // length, nothing half-written) and the error.
 func (w *Writer) Result() ([]byte, error) {
-	if w.err == nil && w.top > 0 {
-		w.err = fmt.Errorf("%w: incomplete expression (%d lists open)", ErrUnencodable, len(w.open)+1)
+	if w.err == nil && w.nest.Depth() > 0 {
+		w.err = fmt.Errorf("%w: incomplete expression (%d lists open)", ErrUnencodable, w.nest.Depth())
 	}
 	if w.err != nil {
 		return w.buf[:w.e.start], w.err
 	}
 	return w.buf, nil
-}
-
-// done records that one complete element was written.
-func (w *Writer) done() {
-	if w.top > 1 {
-		w.top--
-		return
-	}
-	w.close()
-}
-
-// close handles the end of the innermost list's members (or of a
-// top-level element).
-func (w *Writer) close() {
-	for w.top == 1 {
-		if len(w.open) == 0 {
-			w.top = 0
-			return
-		}
-		w.top = w.open[len(w.open)-1]
-		w.open = w.open[:len(w.open)-1]
-	}
-	if w.top > 1 {
-		w.top--
-	}
-}
-
-// push opens a list of n > 0 members.
-func (w *Writer) push(n int) {
-	if w.top > 0 {
-		w.open = append(w.open, w.top)
-	}
-	w.top = n
-}
-
-// depth is the number of open lists.
-func (w *Writer) depth() int {
-	if w.top == 0 {
-		return 0
-	}
-	return len(w.open) + 1
 }
 
 func (w *Writer) set(b []byte, err error) error {
@@ -99,7 +56,7 @@ func (w *Writer) set(b []byte, err error) error {
 		return err
 	}
 	w.buf = b
-	w.done()
+	w.nest.Done()
 	return nil
 }
 
@@ -108,7 +65,7 @@ func (w *Writer) List(n int) error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.depth() >= w.lim.MaxDepth {
+	if w.nest.Depth() >= w.lim.MaxDepth {
 		w.err = fmt.Errorf("%w: %w: lists nested more than %d deep (cyclic list?)", ErrUnencodable, ErrTooDeep, w.lim.MaxDepth)
 		return w.err
 	}
@@ -123,9 +80,9 @@ func (w *Writer) List(n int) error {
 	}
 	w.buf = b
 	if n == 0 {
-		w.done()
+		w.nest.Done()
 	} else {
-		w.push(n)
+		w.nest.Push(n)
 	}
 	return nil
 }
@@ -177,7 +134,7 @@ func (w *Writer) Bytes(v []byte) error {
 		return err
 	}
 	w.buf = append(append(appendB128(w.buf, uint64(len(v))), typeString), v...)
-	w.done()
+	w.nest.Done()
 	return nil
 }
 
@@ -196,7 +153,7 @@ func (w *Writer) String(v string) error {
 		return err
 	}
 	w.buf = append(append(appendB128(w.buf, uint64(len(v))), typeString), v...)
-	w.done()
+	w.nest.Done()
 	return nil
 }
 
@@ -453,15 +410,15 @@ func (w *Writer) Prefix(p *token.Prefix) error {
 		return s.buf // a prefix leaves lists open
 	})
 	toks := p.Tokens()
-	if !prefixFits(toks, w.depth(), w.lim.MaxDepth, w.lim.MaxList, w.lim.MaxString) || w.e.room(w.buf, len(enc)) != nil {
+	if !prefixFits(toks, w.nest.Depth(), w.lim.MaxDepth, w.lim.MaxList, w.lim.MaxString) || w.e.room(w.buf, len(enc)) != nil {
 		return p.Replay(w)
 	}
 	w.buf = append(w.buf, enc...)
 	for i := range toks {
 		if toks[i].Kind == token.List && toks[i].N > 0 {
-			w.push(toks[i].N)
+			w.nest.Push(toks[i].N)
 		} else {
-			w.done()
+			w.nest.Done()
 		}
 	}
 	return nil

@@ -334,3 +334,54 @@ func WritePrefix(w Writer, p *Prefix) error {
 	}
 	return p.Replay(w)
 }
+
+// Nesting keeps count of the lists a token writer has open and how many
+// members each still expects, so the writer knows when an expression is
+// complete. The codecs' writers hold one.
+type Nesting struct {
+	top  int   // members still to come in the innermost open list (0: none open)
+	open []int // the same for the enclosing open lists
+}
+
+// Reset forgets every open list.
+func (n *Nesting) Reset() {
+	n.top = 0
+	n.open = n.open[:0]
+}
+
+// Done records that one complete element was written.
+func (n *Nesting) Done() {
+	if n.top > 1 {
+		n.top--
+		return
+	}
+	// The innermost list is complete, which completes one member of its
+	// parent, and so on up.
+	for n.top == 1 {
+		if len(n.open) == 0 {
+			n.top = 0
+			return
+		}
+		n.top = n.open[len(n.open)-1]
+		n.open = n.open[:len(n.open)-1]
+	}
+	if n.top > 1 {
+		n.top--
+	}
+}
+
+// Push opens a list of count > 0 members.
+func (n *Nesting) Push(count int) {
+	if n.top > 0 {
+		n.open = append(n.open, n.top)
+	}
+	n.top = count
+}
+
+// Depth is the number of open lists.
+func (n *Nesting) Depth() int {
+	if n.top == 0 {
+		return 0
+	}
+	return len(n.open) + 1
+}
