@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/braidkit/braid/jelly/internal/body"
 	"io"
 	"math"
 	"math/big"
@@ -15,13 +16,6 @@ const (
 	// initialListCap is the most list slots allocated before the elements
 	// arrive; a list grows as its elements are actually decoded.
 	initialListCap = 16
-	// stringChunk is the most bytes of a string body allocated before
-	// they arrive; larger bodies are read in growing chunks.
-	stringChunk = 64 << 10
-	// arenaString is the longest byte string carved from the arena.
-	arenaString = 64
-	// arenaSize is the size of one arena block.
-	arenaSize = 1024
 )
 
 // A Decoder reads Banana expressions from a stream.
@@ -40,10 +34,9 @@ type Decoder struct {
 	openBuf []int // ReadFrame's stack of open lists
 	digits  [PrefixLimit]byte
 	float   [8]byte
-	// arena holds the bodies of short byte strings. Every region is handed
-	// out once, with its capacity clipped, and never written again, so the
-	// decoded slices are independent even though they share a block.
-	arena []byte
+	// body reads string bodies; short ones share arena blocks, each slice
+	// handed out once with its capacity clipped.
+	body body.Reader
 }
 
 // frame is a list being decoded: the members so far and the count the
@@ -179,7 +172,7 @@ func (d *Decoder) element(depth int) (v any, open int, err error) {
 			return nil, 0, d.tooLong()
 		}
 		d.n += int(n)
-		b, err := d.readBody(int(n))
+		b, err := d.body.Read(d.r, int(n))
 		if err != nil {
 			return nil, 0, d.bodyErr(err)
 		}
@@ -213,7 +206,7 @@ func (d *Decoder) element(depth int) (v any, open int, err error) {
 			return nil, 0, fmt.Errorf("%w: unknown VOCAB index %s", ErrProtocol, d.prefixString(nd))
 		}
 		w := vocabWords[i]
-		b := d.arenaSlice(len(w))
+		b := d.body.Slice(len(w))
 		copy(b, w)
 		return b, 0, nil
 
@@ -306,53 +299,6 @@ func (d *Decoder) prefixInt(nd int, neg bool) any {
 		z.Neg(z)
 	}
 	return z
-}
-
-// arenaSlice returns n fresh bytes (n <= arenaString) with capacity n.
-func (d *Decoder) arenaSlice(n int) []byte {
-	if cap(d.arena)-len(d.arena) < n {
-		d.arena = make([]byte, 0, arenaSize)
-	}
-	a := len(d.arena)
-	d.arena = d.arena[:a+n]
-	return d.arena[a : a+n : a+n]
-}
-
-// readBody reads a string body of n bytes, announced but not yet received.
-// It never allocates much more than has actually arrived: a body larger
-// than stringChunk that is not already buffered is read in chunks into a
-// buffer that doubles as the bytes come in.
-func (d *Decoder) readBody(n int) ([]byte, error) {
-	switch {
-	case n == 0:
-		return []byte{}, nil
-	case n <= arenaString:
-		b := d.arenaSlice(n)
-		_, err := io.ReadFull(d.r, b)
-		return b, err
-	case n <= stringChunk || n <= d.r.Buffered():
-		b := make([]byte, n)
-		_, err := io.ReadFull(d.r, b)
-		return b, err
-	}
-	buf := make([]byte, stringChunk)
-	got := 0
-	for {
-		m, err := io.ReadFull(d.r, buf[got:])
-		got += m
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
-		}
-		if got == n {
-			return buf, nil
-		}
-		next := make([]byte, min(n, 2*len(buf)))
-		copy(next, buf)
-		buf = next
-	}
 }
 
 // DecodeBytes decodes the first expression in b, in dialect d with limits

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/braidkit/braid/jelly/internal/body"
 	"io"
 	"math"
 	"math/big"
@@ -17,13 +18,6 @@ const (
 	// initialListCap is the most list slots allocated before the elements
 	// arrive; a list grows as its elements are actually decoded.
 	initialListCap = 16
-	// stringChunk is the most bytes of a string body allocated before
-	// they arrive; larger bodies are read in growing chunks.
-	stringChunk = 64 << 10
-	// arenaString is the longest byte string carved from the arena.
-	arenaString = 64
-	// arenaSize is the size of one arena block.
-	arenaSize = 1024
 )
 
 // A Decoder reads msgpack-encoded expressions from a stream.
@@ -41,10 +35,9 @@ type Decoder struct {
 	// openBuf is ReadFrame's stack of open lists.
 	openBuf []int
 	extBuf  [maxBigPayload]byte
-	// arena holds the bodies of short byte strings. Every region is handed
-	// out once, with its capacity clipped, and never written again, so the
-	// decoded slices are independent even though they share a block.
-	arena []byte
+	// body reads string bodies; short ones share arena blocks, each slice
+	// handed out once with its capacity clipped.
+	body body.Reader
 }
 
 // frame is a list being decoded: the members so far and the count the
@@ -299,7 +292,7 @@ func (d *Decoder) str(u uint64) (any, int, error) {
 		return nil, 0, d.tooLong()
 	}
 	d.n += n
-	b, err := d.readBody(n)
+	b, err := d.body.Read(d.r, n)
 	if err != nil {
 		return nil, 0, bodyErr(err)
 	}
@@ -359,50 +352,6 @@ func bodyErr(err error) error {
 
 func (d *Decoder) tooLong() error {
 	return fmt.Errorf("%w: expression longer than %d bytes (%w)", banana.ErrProtocol, d.lim.MaxExpression, banana.ErrTooLarge)
-}
-
-// arenaSlice returns n fresh bytes (n <= arenaString) with capacity n.
-func (d *Decoder) arenaSlice(n int) []byte {
-	if cap(d.arena)-len(d.arena) < n {
-		d.arena = make([]byte, 0, arenaSize)
-	}
-	a := len(d.arena)
-	d.arena = d.arena[:a+n]
-	return d.arena[a : a+n : a+n]
-}
-
-// readBody reads a string body of n bytes, announced but not yet received.
-// It never allocates much more than has actually arrived: a body larger
-// than stringChunk that is not already buffered is read in chunks into a
-// buffer that doubles as the bytes come in.
-func (d *Decoder) readBody(n int) ([]byte, error) {
-	switch {
-	case n == 0:
-		return []byte{}, nil
-	case n <= arenaString:
-		b := d.arenaSlice(n)
-		_, err := io.ReadFull(d.r, b)
-		return b, err
-	case n <= stringChunk || n <= d.r.Buffered():
-		b := make([]byte, n)
-		_, err := io.ReadFull(d.r, b)
-		return b, err
-	}
-	buf := make([]byte, stringChunk)
-	got := 0
-	for {
-		m, err := io.ReadFull(d.r, buf[got:])
-		got += m
-		if err != nil {
-			return nil, err
-		}
-		if got == n {
-			return buf, nil
-		}
-		next := make([]byte, min(n, 2*len(buf)))
-		copy(next, buf)
-		buf = next
-	}
 }
 
 // DecodeBytes decodes the first expression in b with limits l and returns
