@@ -53,7 +53,22 @@ type Broker struct {
 	// Braid's native dialect, whichever dialect was then chosen.
 	peerIsBraid bool
 	isServer    bool
-	lastRecv    atomic.Int64 // unix nanoseconds of the last message received
+
+	// Timeouts and keepalive (watch.go): the guard timer reads these.
+	lastRecv   atomic.Int64 // unix nanoseconds of the last message received
+	msgStart   atomic.Int64 // when the message being read began to arrive, or 0
+	writeStart atomic.Int64 // when the write under way began, or 0
+	guard      *time.Timer  // set under mu
+	pingSeq    int64        // the guard's keepalive pings
+
+	// The reader watch (watch.go): busy is (sequence<<1 | 1) while the
+	// reading goroutine runs a handler or writes, watched whether watch
+	// has b in its active set; stash is the call the reader's dispatch
+	// just prepared, run once dispatch returns.
+	watch   *readerWatch
+	busy    atomic.Uint64
+	watched atomic.Bool
+	stash   func()
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
@@ -66,6 +81,7 @@ type Broker struct {
 	spare   []byte
 	wclose  bool
 	writing bool // the writer holds a buffer it has not finished writing
+	held    bool // the reader will write what is queued before it waits
 
 	mu       sync.Mutex
 	closed   bool
@@ -136,7 +152,10 @@ type exportKey struct {
 	persp any
 }
 
-func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
+func newBroker(conn net.Conn, cfg *Config, isServer bool, watch *readerWatch) *Broker {
+	if watch == nil {
+		watch = newReaderWatch()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
 		conn:     conn,
@@ -144,6 +163,7 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool) *Broker {
 		log:      cfg.Logger.With("peer", conn.RemoteAddr().String()),
 		br:       bufio.NewReaderSize(conn, readBufferSize),
 		isServer: isServer,
+		watch:    watch,
 		ctx:      ctx,
 		cancel:   cancel,
 		pending:  map[int64]*pendingCall{},
@@ -265,7 +285,9 @@ func (b *Broker) shutdown(reason error) {
 		b.cacheByKey = map[exportKey]int64{}
 		b.cachesIn = map[int64]*cacheIn{}
 		b.cacheIDs = map[any]int64{}
+		b.stopGuardLocked()
 		b.mu.Unlock()
+		b.watch.remove(b)
 
 		b.wmu.Lock()
 		b.wclose = true
@@ -318,51 +340,23 @@ func (b *Broker) fail(err error) {
 	b.shutdown(err)
 }
 
-// start runs the connection's reader goroutine, and the keepalive watch
-// when configured.
+// start runs the connection's reader goroutine and arms its guard.
 func (b *Broker) start() {
 	b.loops.Add(1)
 	go b.readLoop()
 	b.startKeepAlive()
 }
 
-// startKeepAlive starts the keepalive watch when configured.
+// startKeepAlive arms the guard (watch.go), which also sends the native
+// dialect's keepalive pings; with Twisted peers, which answer no pings, TCP
+// probes the connection instead.
 func (b *Broker) startKeepAlive() {
-	b.lastRecv.Store(time.Now().UnixNano())
-	if iv := b.cfg.KeepAlive; iv > 0 {
-		if b.native {
-			b.loops.Add(1)
-			go b.keepAliveLoop(iv)
-		} else if tc, ok := b.conn.(*net.TCPConn); ok {
-			// A Twisted peer answers no pings: let TCP probe instead.
+	if iv := b.cfg.KeepAlive; iv > 0 && !b.native {
+		if tc, ok := b.conn.(*net.TCPConn); ok {
 			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: iv, Interval: max(iv/3, time.Second), Count: 3})
 		}
 	}
-}
-
-// keepAliveLoop pings a quiet peer and closes the connection when nothing
-// at all has arrived for twice the interval.
-func (b *Broker) keepAliveLoop(iv time.Duration) {
-	defer b.loops.Done()
-	t := time.NewTicker(iv / 4)
-	defer t.Stop()
-	var seq int64
-	for {
-		select {
-		case <-b.done:
-			return
-		case <-t.C:
-		}
-		idle := time.Since(time.Unix(0, b.lastRecv.Load()))
-		switch {
-		case idle >= 2*iv:
-			b.fail(fmt.Errorf("keepalive: nothing from the peer for %v", idle.Round(time.Millisecond)))
-			return
-		case idle >= iv:
-			seq++
-			_ = b.send([]any{"ping", seq})
-		}
-	}
+	b.startGuard()
 }
 
 // ---- output ----
@@ -412,33 +406,25 @@ func (b *Broker) sendDecref(luid int64) {
 
 func (b *Broker) readLoop() {
 	defer b.loops.Done()
-	lim := b.cfg.Limits
 	for {
-		// Wait (up to the idle timeout) for a message to start, then give
-		// the whole message MessageTimeout to arrive.
 		if b.br.Buffered() == 0 {
-			b.releaseFrame()
-			var idle time.Time
-			if lim.IdleTimeout > 0 {
-				idle = time.Now().Add(lim.IdleTimeout)
+			// Nothing left to read at once: write what the handlers queued,
+			// then wait for the next message.
+			if !b.flushHeld() {
+				return
 			}
-			b.conn.SetReadDeadline(idle)
+			b.releaseFrame()
 			if _, err := b.br.Peek(1); err != nil {
-				if isTimeout(err) {
-					err = fmt.Errorf("idle for %v", lim.IdleTimeout)
-				}
 				b.fail(err)
 				return
 			}
+			b.holdOutput()
 		}
-		b.conn.SetReadDeadline(time.Now().Add(lim.MessageTimeout))
+		b.msgStart.Store(time.Now().UnixNano())
 		if b.frame == nil {
 			b.frame = getFrame()
 		}
 		frame, err := b.dec.ReadFrame(b.frame[:0])
-		if isTimeout(err) {
-			err = fmt.Errorf("%w: a message took longer than %v to arrive", ErrProtocol, lim.MessageTimeout)
-		}
 		if err != nil {
 			if errors.Is(err, banana.ErrProtocol) {
 				err = fmt.Errorf("%w: %w", ErrProtocol, err)
@@ -447,10 +433,19 @@ func (b *Broker) readLoop() {
 			return
 		}
 		b.lastRecv.Store(time.Now().UnixNano())
+		b.msgStart.Store(0)
 		b.frame = frame[:0]
 		if err := b.dispatchFrame(frame); err != nil {
 			b.fail(err)
 			return
+		}
+		if run := b.stash; run != nil {
+			b.stash = nil
+			v := b.beginBusy()
+			run()
+			if !b.endBusy(v) {
+				return // another goroutine reads now
+			}
 		}
 	}
 }
@@ -608,7 +603,8 @@ func (b *Broker) handleMessage(msg []any) error {
 	return nil
 }
 
-// startCall runs one incoming call in its own goroutine and answers it.
+// startCall prepares one incoming call, which the reader runs and answers
+// as soon as dispatch returns (see readLoop and watch.go).
 func (b *Broker) startCall(reqID int64, answer bool, ex *export, method string, run func(ctx context.Context) (any, error)) {
 	// Calls start in arrival order and run concurrently; MaxInFlight bounds
 	// how many run at once, and reading waits while it is reached.
@@ -634,7 +630,7 @@ func (b *Broker) startCall(reqID int64, answer bool, ex *export, method string, 
 		b.running[reqID] = cancel
 		b.mu.Unlock()
 	}
-	go func() {
+	b.stash = func() {
 		defer b.handlers.Done()
 		defer func() { <-b.inflight }()
 		if cancel != nil {
@@ -659,7 +655,7 @@ func (b *Broker) startCall(reqID int64, answer bool, ex *export, method string, 
 			return
 		}
 		_ = b.sendAnswer(reqID, v, ex.persp)
-	}()
+	}
 }
 
 // invoke runs one call on an exported object, turning a panic into an error.

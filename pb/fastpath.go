@@ -24,10 +24,16 @@ import (
 // ---- output ----
 
 // lockOut waits until the output queue has room and locks wmu. On error
-// (the connection is closing) wmu is not held.
+// (the connection is closing) wmu is not held. When the queue is full and
+// nobody is writing it (the reader holds it, say), the caller writes it.
 func (b *Broker) lockOut() error {
 	b.wmu.Lock()
 	for len(b.out) > maxQueuedOutput && !b.wclose {
+		if !b.writing {
+			b.writing = true
+			b.writeQueued()
+			continue
+		}
 		b.wcond.Wait()
 	}
 	if b.wclose {
@@ -57,14 +63,15 @@ func (b *Broker) outResult() ([]byte, error) {
 	return b.bw.Result()
 }
 
-// commitOut installs out as the output queue and unlocks wmu. Unless a
-// write is already under way (whose writer then also writes what was
-// queued meanwhile), the queue is written now: by the calling goroutine
-// when inline, else by a short-lived flushing goroutine. The reader never
-// writes inline, so that it keeps reading while the peer is slow to read.
+// commitOut installs out as the output queue and unlocks wmu. The queue is
+// left for later when a write is already under way (its writer also
+// writes what was queued meanwhile) or when the reader holds the output
+// (it writes the queue before it waits for input, see readLoop); else it
+// is written now: by the calling goroutine when inline, or by a
+// short-lived goroutine.
 func (b *Broker) commitOut(out []byte, inline bool) {
 	b.out = out
-	if b.writing || len(b.out) == 0 {
+	if b.writing || b.held || len(b.out) == 0 {
 		b.wmu.Unlock()
 		return
 	}
@@ -82,9 +89,41 @@ func (b *Broker) flush() {
 	b.flushLocked()
 }
 
+// holdOutput makes senders queue their messages for the reader, which has
+// input to handle and writes the queue before it next waits.
+func (b *Broker) holdOutput() {
+	b.wmu.Lock()
+	b.held = true
+	b.wmu.Unlock()
+}
+
+// flushHeld ends the reader's hold and writes what is queued, as busy work
+// (watch.go). It reports false when another goroutine took over reading
+// meanwhile.
+func (b *Broker) flushHeld() bool {
+	b.wmu.Lock()
+	b.held = false
+	if b.writing || len(b.out) == 0 || b.wclose {
+		b.wmu.Unlock()
+		return true
+	}
+	b.writing = true
+	v := b.beginBusy()
+	b.flushLocked()
+	return b.endBusy(v)
+}
+
 // flushLocked writes the queue until it is empty; wmu is held on entry and
 // released on return, and b.writing is set by the caller.
 func (b *Broker) flushLocked() {
+	b.writeQueued()
+	b.wmu.Unlock()
+}
+
+// writeQueued writes the queue until it is empty, unlocking wmu around each
+// write; wmu is held on entry and on return, b.writing is set on entry and
+// cleared on return.
+func (b *Broker) writeQueued() {
 	for len(b.out) > 0 && !b.wclose {
 		buf := b.out
 		b.out = b.spare[:0]
@@ -92,8 +131,9 @@ func (b *Broker) flushLocked() {
 		b.wcond.Broadcast()
 		b.wmu.Unlock()
 
-		b.conn.SetWriteDeadline(time.Now().Add(b.cfg.Limits.WriteTimeout))
+		b.writeStart.Store(time.Now().UnixNano())
 		_, err := b.conn.Write(buf)
+		b.writeStart.Store(0)
 		b.wmu.Lock()
 		if cap(buf) <= maxSpareOutput {
 			b.spare = buf[:0]
@@ -103,12 +143,12 @@ func (b *Broker) flushLocked() {
 			b.wcond.Broadcast()
 			b.wmu.Unlock()
 			b.fail(fmt.Errorf("write: %w", err))
+			b.wmu.Lock()
 			return
 		}
 	}
 	b.writing = false
 	b.wcond.Broadcast()
-	b.wmu.Unlock()
 }
 
 // maxSpareOutput is the largest output buffer kept for reuse.

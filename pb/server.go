@@ -54,6 +54,7 @@ type Server struct {
 	brokers   map[*Broker]struct{}
 	conns     sync.WaitGroup
 	closing   bool
+	watch     *readerWatch
 }
 
 // ErrServerClosed is returned by Serve after Close or Shutdown.
@@ -66,6 +67,16 @@ func (s *Server) config() *Config {
 		s.cfg = s.Config.resolved()
 	}
 	return s.cfg
+}
+
+// readerWatch returns the reader watch the server's connections share.
+func (s *Server) readerWatch() *readerWatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watch == nil {
+		s.watch = newReaderWatch()
+	}
+	return s.watch
 }
 
 // ListenAndServe listens on an endpoint string ("tcp:127.0.0.1:8787") and
@@ -136,7 +147,7 @@ func (s *Server) ServeConn(c net.Conn) {
 
 func (s *Server) serveConn(c net.Conn) {
 	cfg := s.config()
-	b := newBroker(c, cfg, true)
+	b := newBroker(c, cfg, true, s.readerWatch())
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -299,7 +310,7 @@ func Dial(ctx context.Context, endpoint string, cfg *Config) (*Broker, error) {
 // NewClient runs the client side of the handshake on an established
 // connection and returns the running Broker. cfg may be nil.
 func NewClient(ctx context.Context, c net.Conn, cfg *Config) (*Broker, error) {
-	b := newBroker(c, cfg.resolved(), false)
+	b := newBroker(c, cfg.resolved(), false, nil)
 	if err := b.connectHandshake(ctx); err != nil {
 		b.shutdown(err)
 		return nil, err

@@ -1,0 +1,201 @@
+package pb
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Two watchers keep a connection's hot path free of timers.
+//
+// The guard replaces per-message socket deadlines: the reader and the
+// writer only record, in atomics, when a message began to arrive and when
+// a write began, and one timer per connection, firing at a fraction of
+// the shortest limit, compares them with the clock. It enforces
+// MessageTimeout, IdleTimeout and WriteTimeout, and sends the native
+// dialect's keepalive pings. (Resetting a socket deadline for every
+// message costs a timer update that may wake the runtime's network poller
+// on another thread, which showed in profiles of one call in flight.)
+//
+// The reader watch lets incoming calls run on the reading goroutine. The
+// reader starts each call's handler itself, writes what the handlers
+// queued once no input is left buffered, and only then waits for more.
+// While it runs a handler or writes it marks itself busy; a watch shared
+// by the connections of one Server (or owned by one client connection)
+// wakes every readerTick while any of them has been busy, and when one
+// has stayed busy with the same work for a whole tick — a handler that
+// blocks, a peer slow to read — it starts a new goroutine to take over
+// reading. The old goroutine finishes its work and exits. So quick
+// handlers cost no goroutine and no hand-off, and a slow one delays the
+// messages behind it by at most about two ticks.
+
+// readerTick is how often the reader watch looks at busy connections.
+const readerTick = time.Millisecond
+
+// guardPeriod is how often the guard of a connection with these settings
+// looks at it: half the shortest timeout, a quarter of the keepalive
+// interval.
+func guardPeriod(cfg *Config, native bool) time.Duration {
+	lim := cfg.Limits
+	p := min(lim.MessageTimeout, lim.WriteTimeout) / 2
+	if lim.IdleTimeout > 0 {
+		p = min(p, lim.IdleTimeout/2)
+	}
+	if cfg.KeepAlive > 0 && native {
+		p = min(p, cfg.KeepAlive/4)
+	}
+	return max(p, time.Millisecond)
+}
+
+// startGuard arms the connection's guard.
+func (b *Broker) startGuard() {
+	now := time.Now().UnixNano()
+	b.lastRecv.Store(now)
+	period := guardPeriod(b.cfg, b.native)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || b.guard != nil {
+		return
+	}
+	b.guard = time.AfterFunc(period, func() {
+		if b.checkGuard(time.Now()) {
+			b.mu.Lock()
+			if !b.closed {
+				b.guard.Reset(period)
+			}
+			b.mu.Unlock()
+		}
+	})
+}
+
+// checkGuard enforces the connection's timeouts at now. It reports false
+// when it closed the connection.
+func (b *Broker) checkGuard(now time.Time) bool {
+	lim := b.cfg.Limits
+	t := now.UnixNano()
+	if s := b.writeStart.Load(); s != 0 && t-s > int64(lim.WriteTimeout) {
+		b.fail(fmt.Errorf("write: the peer read nothing for %v", lim.WriteTimeout))
+		return false
+	}
+	if s := b.msgStart.Load(); s != 0 {
+		if t-s > int64(lim.MessageTimeout) {
+			b.fail(fmt.Errorf("%w: a message took longer than %v to arrive", ErrProtocol, lim.MessageTimeout))
+			return false
+		}
+		return true
+	}
+	idle := time.Duration(t - b.lastRecv.Load())
+	if lim.IdleTimeout > 0 && idle > lim.IdleTimeout {
+		b.fail(fmt.Errorf("idle for %v", lim.IdleTimeout))
+		return false
+	}
+	if iv := b.cfg.KeepAlive; iv > 0 && b.native {
+		switch {
+		case idle >= 2*iv:
+			b.fail(fmt.Errorf("keepalive: nothing from the peer for %v", idle.Round(time.Millisecond)))
+			return false
+		case idle >= iv:
+			b.pingSeq++
+			_ = b.send([]any{"ping", b.pingSeq})
+		}
+	}
+	return true
+}
+
+// stopGuard disarms the guard; b.mu is held.
+func (b *Broker) stopGuardLocked() {
+	if b.guard != nil {
+		b.guard.Stop()
+	}
+}
+
+// readerWatch starts a new reader for connections whose reading goroutine
+// has been busy for a whole tick.
+type readerWatch struct {
+	mu     sync.Mutex
+	active map[*Broker]uint64 // the busy word seen at the last tick
+	timer  *time.Timer
+	armed  bool
+}
+
+func newReaderWatch() *readerWatch {
+	return &readerWatch{active: map[*Broker]uint64{}}
+}
+
+// add starts watching b.
+func (w *readerWatch) add(b *Broker) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b.watched.Store(true)
+	if _, ok := w.active[b]; !ok {
+		w.active[b] = b.busy.Load() &^ 1
+	}
+	if !w.armed {
+		w.armed = true
+		if w.timer == nil {
+			w.timer = time.AfterFunc(readerTick, w.tick)
+		} else {
+			w.timer.Reset(readerTick)
+		}
+	}
+}
+
+// remove stops watching b (its connection has ended).
+func (w *readerWatch) remove(b *Broker) {
+	w.mu.Lock()
+	delete(w.active, b)
+	w.mu.Unlock()
+}
+
+func (w *readerWatch) tick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for b, seen := range w.active {
+		cur := b.busy.Load()
+		switch {
+		case cur&1 == 1 && cur == seen:
+			// Busy with the same work since the last tick.
+			if b.busy.CompareAndSwap(cur, cur&^1) {
+				b.loops.Add(1)
+				go b.readLoop()
+			}
+			w.active[b] = cur &^ 1
+		case cur == seen:
+			// Nothing since the last tick: stop watching, unless the reader
+			// got busy meanwhile (it checks watched after marking itself
+			// busy, and this checks busy after clearing watched, so one of
+			// the two sees the other).
+			b.watched.Store(false)
+			if b.busy.Load() != cur {
+				b.watched.Store(true)
+				continue
+			}
+			delete(w.active, b)
+		default:
+			w.active[b] = cur
+		}
+	}
+	if len(w.active) > 0 {
+		w.timer.Reset(readerTick)
+	} else {
+		w.armed = false
+	}
+}
+
+// beginBusy marks the reading goroutine busy with something other than
+// reading and returns the mark to give endBusy.
+func (b *Broker) beginBusy() uint64 {
+	v := (b.busy.Load()>>1+1)<<1 | 1
+	b.busy.Store(v)
+	if !b.watched.Load() {
+		b.watch.add(b)
+	}
+	return v
+}
+
+// endBusy clears the mark; it reports false when the watch has meanwhile
+// started another reader, in which case the calling goroutine is no longer
+// the connection's reader and must leave the reader's state alone.
+func (b *Broker) endBusy(v uint64) bool {
+	return b.busy.CompareAndSwap(v, v&^1)
+}

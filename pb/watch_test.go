@@ -1,0 +1,122 @@
+package pb_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/pb"
+)
+
+// Handlers start on the connection's reading goroutine; one that blocks
+// must not stop the calls behind it: another goroutine takes over reading.
+func TestBlockedHandlersDoNotStallTheirConnection(t *testing.T) {
+	for _, dialects := range [][]string{nil, {"pb"}} {
+		name := "native"
+		if dialects != nil {
+			name = "banana"
+		}
+		t.Run(name, func(t *testing.T) {
+			c := newCalc()
+			ts := startServer(t, c, pb.Config{})
+			b := dialWith(t, ts, pb.Config{Dialects: dialects})
+			ctx := ctxT(t)
+			const blockers = 3
+			blocked := make(chan error, blockers)
+			for range blockers {
+				go func() {
+					_, err := b.Root().CallRemote(ctx, "block")
+					blocked <- err
+				}()
+				// One at a time, so that each is the reader's work in turn.
+				<-c.started
+			}
+			start := time.Now()
+			for i := range 50 {
+				sum, err := pb.Call[int](ctx, b.Root(), "add", i, 1)
+				require.NoError(t, err)
+				require.Equal(t, i+1, sum)
+			}
+			assert.Less(t, time.Since(start), 2*time.Second, "50 calls behind blocked handlers")
+			close(c.release)
+			for range blockers {
+				require.NoError(t, <-blocked)
+			}
+		})
+	}
+}
+
+// A handler that calls back into the caller's objects on the same
+// connection gets its answer although it started on the reading goroutine
+// (the reader watch hands reading on within a few milliseconds).
+func TestHandlerCallsBackOnItsConnection(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{})
+	b := dial(t, ts)
+	ctx := ctxT(t)
+	_, err := b.Root().CallRemote(ctx, "store", newCalc())
+	require.NoError(t, err)
+	start := time.Now()
+	for i := range 50 {
+		v, err := b.Root().CallRemote(ctx, "callStored", "add", i, 1)
+		require.NoError(t, err)
+		require.Equal(t, int64(i+1), v)
+	}
+	assert.Less(t, time.Since(start), 2*time.Second, "50 calls with a callback each")
+}
+
+func dialWith(t *testing.T, ts *testServer, cfg pb.Config) *pb.Broker {
+	t.Helper()
+	b, err := pb.Dial(ctxT(t), ts.endpoint, &cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// A peer that stops reading is disconnected after WriteTimeout, although
+// the server's reader was writing answers itself when the peer stopped.
+func TestWriteTimeoutPeerStopsReading(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{Limits: pb.Limits{
+		WriteTimeout: 300 * time.Millisecond,
+		Banana:       banana.Limits{MaxString: 2 << 20}, // "huge" answers 1 MiB
+	}})
+	good := dial(t, ts)
+	rc := rawDial(t, ts)
+	rc.write(unhex(t, "02 82 70 62 02 80 13 87 06 81")) // choose "pb", [@version, 6]
+	for i := range 32 {
+		msg, err := banana.Append(nil, []any{"message", int64(i + 1), "root", "huge", int64(1), []any{"tuple"}, []any{"dictionary"}},
+			banana.DialectPB, banana.Limits{})
+		require.NoError(t, err)
+		if _, err := rc.conn.Write(msg); err != nil {
+			break // the server has given up on us already
+		}
+	}
+	// Never read: 32 MiB of answers cannot all fit in socket buffers.
+	assert.Eventually(t, func() bool { return strings.Contains(ts.logs.String(), "the peer read nothing for 300ms") },
+		5*time.Second, 10*time.Millisecond)
+	sum, err := pb.Call[int](ctxT(t), good.Root(), "add", 2, 2)
+	require.NoError(t, err)
+	assert.Equal(t, 4, sum)
+	assert.Eventually(t, func() bool { return ts.srv.Connections() == 1 }, 5*time.Second, 10*time.Millisecond)
+}
+
+// IdleTimeout closes a connection on which nothing arrives, and leaves a
+// busy one alone.
+func TestIdleTimeout(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{Limits: pb.Limits{IdleTimeout: 300 * time.Millisecond}})
+	busy := dial(t, ts)
+	rc := rawDial(t, ts)
+	rc.write(unhex(t, "02 82 70 62 02 80 13 87 06 81"))
+	for start := time.Now(); time.Since(start) < time.Second; time.Sleep(50 * time.Millisecond) {
+		_, err := pb.Call[int](ctxT(t), busy.Root(), "add", 1, 1)
+		require.NoError(t, err)
+	}
+	assert.True(t, rc.closed(), "the idle connection must be closed")
+	assert.Eventually(t, func() bool { return strings.Contains(ts.logs.String(), "idle for 300ms") },
+		5*time.Second, 10*time.Millisecond)
+	_, err := pb.Call[int](ctxT(t), busy.Root(), "add", 1, 1)
+	require.NoError(t, err)
+}
