@@ -32,6 +32,10 @@ type Limits struct {
 	MessageTimeout time.Duration
 	// IdleTimeout closes a connection on which nothing has arrived for this
 	// long (default 0: never; PB peers may legitimately sit idle).
+	//
+	// WriteTimeout, MessageTimeout and IdleTimeout are checked by a timer
+	// that fires every half of the shortest of them, so each acts between
+	// its value and one and a half times it.
 	IdleTimeout time.Duration
 }
 

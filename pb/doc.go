@@ -52,23 +52,31 @@
 //
 // # Concurrency and ordering
 //
-// Each connection has one reader goroutine. Incoming calls
-// are unjellied in arrival order by the reader, which also applies decrefs
-// in order; each call then runs in its own goroutine, so a slow method never
-// holds up the others. Braid therefore guarantees that calls start in
-// arrival order but not that they finish in it; a client that needs one
-// call to see another's effect waits for its answer first (as a synchronous
-// client does). At most Limits.MaxInFlight calls run at once per connection;
+// Each connection has one reading goroutine at a time. Incoming calls are
+// unjellied in arrival order by the reader, which also applies decrefs in
+// order, and the reader then starts each call's handler itself. A handler
+// that runs for longer than about a millisecond (one that blocks, or
+// calls back into the peer and waits) does not hold up the others: a
+// watch notices the busy reader and a new goroutine takes over reading
+// while the handler finishes on the old one. So quick calls cost no
+// goroutine, and the calls behind a slow one wait at most a few
+// milliseconds. Braid guarantees that calls start in arrival order but
+// not that they finish in it; a client that needs one call to see
+// another's effect waits for its answer first (as a synchronous client
+// does). At most Limits.MaxInFlight calls run at once per connection;
 // past that the reader waits, which pushes back on the peer. A handler's
 // context is cancelled when its connection ends.
 //
-// Outgoing messages from any goroutine are encoded into one buffer. The
-// goroutine that finds no write under way writes the buffer itself (a
-// caller or a handler; messages the reader sends are written by a
-// short-lived goroutine, so the reader never blocks on a slow peer), and
-// whatever others queue meanwhile goes out in its next write, so
-// concurrent callers share system calls. An idle connection has no writer
-// goroutine and no read frame (frames come from a shared pool).
+// Outgoing messages from any goroutine are encoded into one buffer. While
+// the reader has input to handle, messages queue, and the reader writes
+// them in one system call before it waits for more input, so pipelined
+// calls share writes. Otherwise the goroutine that finds no write under
+// way writes the buffer itself (a caller or a handler; a message sent
+// from elsewhere is written by a short-lived goroutine), and whatever
+// others queue meanwhile goes out in its next write. Timeouts (message,
+// idle, write) and the native keepalive are checked by one timer per
+// connection rather than by socket deadlines. An idle connection has no
+// writer goroutine and no read frame (frames come from a shared pool).
 //
 // Calls and answers that carry plain data (numbers, text, byte strings,
 // booleans, and slices, arrays and structs of them, that are not
