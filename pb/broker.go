@@ -92,7 +92,7 @@ type Broker struct {
 	exports  map[int64]*export
 	byKey    map[exportKey]int64
 	named    map[string]*export
-	running  map[int64]context.CancelFunc // incoming calls, by request id (native dialect)
+	running  map[int64]*callCtx // incoming calls, by request id (native dialect)
 
 	cachesOut  map[int64]*cacheOut
 	cacheByKey map[exportKey]int64
@@ -128,6 +128,22 @@ type exprDecoder interface {
 type pendingCall struct {
 	ch  chan callResult
 	typ reflect.Type // the Go type a typed call wants, or nil
+}
+
+// pendingPool recycles pending calls and their channels. A call goes back
+// only once its answer was received; one abandoned by its caller stays in
+// the pending table until its answer or the connection's end arrives.
+var pendingPool = sync.Pool{New: func() any { return &pendingCall{ch: make(chan callResult, 1)} }}
+
+func getPending(typ reflect.Type) *pendingCall {
+	pc := pendingPool.Get().(*pendingCall)
+	pc.typ = typ
+	return pc
+}
+
+func putPending(pc *pendingCall) {
+	pc.typ = nil
+	pendingPool.Put(pc)
 }
 
 type callResult struct {
@@ -170,7 +186,7 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool, watch *readerWatch) *B
 		exports:  map[int64]*export{},
 		byKey:    map[exportKey]int64{},
 		named:    map[string]*export{},
-		running:  map[int64]context.CancelFunc{},
+		running:  map[int64]*callCtx{},
 
 		cachesOut:  map[int64]*cacheOut{},
 		cacheByKey: map[exportKey]int64{},
@@ -225,7 +241,7 @@ func (b *Broker) Dialect() banana.Dialect { return b.dialect }
 // Root returns a reference to the root object the peer published. Twisted
 // clients call it getRootObject; it sends nothing until it is called.
 func (b *Broker) Root() *RemoteReference {
-	return &RemoteReference{b: b, name: rootName}
+	return &RemoteReference{b: b, name: rootName, id: rootName}
 }
 
 // ExportCount returns how many objects this side currently exports to the
@@ -511,10 +527,10 @@ func (b *Broker) dispatch(expr any) error {
 		case "cancel":
 			if id, ok := msg[1].(int64); ok {
 				b.mu.Lock()
-				cancel := b.running[id]
+				cc := b.running[id]
 				b.mu.Unlock()
-				if cancel != nil {
-					cancel()
+				if cc != nil {
+					cc.cancel(context.Canceled)
 				}
 			}
 		case "ping":
@@ -617,22 +633,22 @@ func (b *Broker) startCall(reqID int64, answer bool, ex *export, method string, 
 	// The handler's context ends with the connection, at the method's
 	// deadline, and — in the native dialect, where the caller can send
 	// "cancel" — when the caller gives up.
-	ctx := withCallContext(b.ctx, b, ex.persp)
+	cc := newCallCtx(b, ex.persp)
+	var ctx context.Context = cc
 	var cancel context.CancelFunc
 	if d := b.handlerTimeout(method); d > 0 {
 		ctx, cancel = context.WithTimeout(ctx, d)
-	} else if b.native && answer {
-		ctx, cancel = context.WithCancel(ctx)
 	}
 	cancellable := b.native && answer
 	if cancellable {
 		b.mu.Lock()
-		b.running[reqID] = cancel
+		b.running[reqID] = cc
 		b.mu.Unlock()
 	}
 	b.stash = func() {
 		defer b.handlers.Done()
 		defer func() { <-b.inflight }()
+		defer cc.cancel(context.Canceled)
 		if cancel != nil {
 			defer cancel()
 		}
@@ -883,7 +899,7 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 	reqID := b.nextReq
 	var pc *pendingCall
 	if wantAnswer {
-		pc = &pendingCall{ch: make(chan callResult, 1), typ: typ}
+		pc = getPending(typ)
 		b.pending[reqID] = pc
 	}
 	b.mu.Unlock()
@@ -912,6 +928,9 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 	}
 	select {
 	case r := <-pc.ch:
+		// Delivered once, after leaving the pending table: nothing can
+		// send to pc again, so it can serve another call.
+		putPending(pc)
 		return r.v, r.rv, r.err
 	case <-ctx.Done():
 		// The call stays pending so that its answer, when it comes, is

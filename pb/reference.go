@@ -57,6 +57,7 @@ type RemoteReference struct {
 	b        *Broker
 	luid     int64
 	name     string // set for named objects such as the root; never released
+	id       any    // luid or name, boxed once for the messages that name it
 	released atomic.Bool
 	cleanup  runtime.Cleanup
 }
@@ -67,7 +68,7 @@ type decrefTicket struct {
 }
 
 func newRemoteReference(b *Broker, luid int64) *RemoteReference {
-	r := &RemoteReference{b: b, luid: luid}
+	r := &RemoteReference{b: b, luid: luid, id: luid}
 	r.cleanup = runtime.AddCleanup(r, func(t decrefTicket) { t.b.sendDecref(t.luid) }, decrefTicket{b, luid})
 	return r
 }
@@ -95,12 +96,7 @@ func (r *RemoteReference) Release() {
 }
 
 // objectID is the value that names the target in a message.
-func (r *RemoteReference) objectID() any {
-	if r.name != "" {
-		return r.name
-	}
-	return r.luid
-}
+func (r *RemoteReference) objectID() any { return r.id }
 
 // CallRemote calls a method of the remote object and waits for its answer.
 // The method name is sent as written; a Twisted peer runs remote_<method>.
@@ -136,9 +132,9 @@ func (r *RemoteReference) SendRemote(ctx context.Context, method string, args ..
 // Call calls a remote method and converts its result to T with
 // jelly.Convert.
 func Call[T any](ctx context.Context, r *RemoteReference, method string, args ...any) (T, error) {
-	var out T
+	var zero T
 	if r.released.Load() {
-		return out, fmt.Errorf("%w: %s was released", ErrDeadReference, r)
+		return zero, fmt.Errorf("%w: %s was released", ErrDeadReference, r)
 	}
 	var typ reflect.Type
 	if t := reflect.TypeFor[T](); jelly.TypedDecodable(t) {
@@ -146,11 +142,18 @@ func Call[T any](ctx context.Context, r *RemoteReference, method string, args ..
 	}
 	v, rv, err := r.b.callCommand(ctx, "message", r.objectID(), method, args, nil, true, PerspectiveFromContext(ctx), typ)
 	if err != nil {
-		return out, err
+		return zero, err
 	}
 	if rv.IsValid() {
 		return *rv.Interface().(*T), nil
 	}
+	return convertResult[T](v, method)
+}
+
+// convertResult converts an unjellied answer to T. It is kept apart from
+// Call so that Call's own result does not escape to the heap.
+func convertResult[T any](v any, method string) (T, error) {
+	var out T
 	if err := jelly.ConvertValue(v, reflect.ValueOf(&out).Elem()); err != nil {
 		return out, fmt.Errorf("pb: result of %s: %w", method, err)
 	}
