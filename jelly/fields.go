@@ -7,6 +7,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/braidkit/braid/jelly/token"
 )
 
 // field describes one exported struct field as jelly sees it.
@@ -23,6 +25,12 @@ type structInfo struct {
 	fields []field
 	byName map[string]int // jelly name -> index into fields
 	byFold map[string]int // lower-cased jelly name -> index (first wins)
+	// The tokens of the struct's dictionary, as the codecs cache them:
+	// keys[k] is the k'th entry up to its value, [[unicode, name], and
+	// open the dictionary's header and tag followed by keys[0] (just the
+	// header and tag when there are no fields).
+	keys []*token.Prefix
+	open *token.Prefix
 }
 
 // structCache caches structInfo per reflect.Type, like encoding/json's
@@ -153,8 +161,17 @@ func buildStructInfo(t reflect.Type) *structInfo {
 		return len(a) < len(b)
 	})
 	si := &structInfo{fields: fields, byName: map[string]int{}, byFold: map[string]int{}}
+	si.keys = make([]*token.Prefix, len(fields))
+	si.open = token.NewPrefix(func(w token.Writer) {
+		w.List(len(fields) + 1)
+		w.String("dictionary")
+		if len(fields) > 0 {
+			writeKey(w, fields[0].name)
+		}
+	})
 	for i := range si.fields {
 		f := &si.fields[i]
+		si.keys[i] = token.NewPrefix(func(w token.Writer) { writeKey(w, f.name) })
 		f.key = []any{"unicode", f.name}
 		si.byName[f.name] = i
 		fold := strings.ToLower(f.name)
@@ -163,6 +180,14 @@ func buildStructInfo(t reflect.Type) *structInfo {
 		}
 	}
 	return si
+}
+
+// writeKey writes the start of a dictionary entry keyed by a field name.
+func writeKey(w token.Writer, name string) {
+	w.List(2)
+	w.List(2)
+	w.String("unicode")
+	w.String(name)
 }
 
 // lookup finds the field for a dictionary key: the exact jelly name first,

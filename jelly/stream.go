@@ -45,25 +45,26 @@ func JellyTo(ctx context.Context, w token.Writer, v any, o *Options) error {
 
 // streamTop streams v if it can; ok is false (and nothing was written) if
 // v must take the tree path.
-func streamTop(w token.Writer, v any, o *Options) (ok bool, err error) {
+func streamTop(tw token.Writer, v any, o *Options) (ok bool, err error) {
+	w := newSink(tw)
 	switch x := v.(type) {
 	case Tuple:
-		return streamSeq(w, "tuple", x, typeTuple, o)
+		return streamSeq(&w, "tuple", x, typeTuple, o)
 	case List:
-		return streamSeq(w, "list", x, typeList, o)
+		return streamSeq(&w, "list", x, typeList, o)
 	}
 	if isBasicValue(v) {
-		return true, streamBasic(w, v)
+		return true, streamBasic(&w, v)
 	}
 	p, ok := planFor(v, o, 1)
 	if !ok {
 		return false, nil
 	}
-	return true, p.enc(w, dataOf(v))
+	return true, p.enc(&w, dataOf(v))
 }
 
 // streamSeq streams [tag, members...] for a top-level Tuple or List.
-func streamSeq(w token.Writer, tag string, elems []any, t reflect.Type, o *Options) (bool, error) {
+func streamSeq(w *sink, tag string, elems []any, t reflect.Type, o *Options) (bool, error) {
 	if !extDeclines(o, t) || (o != nil && o.Registry.load() != nil && o.Registry.hasType(t)) || o.maxDepth() < 1 {
 		return false, nil
 	}
@@ -144,7 +145,7 @@ var (
 	tokDict  = "dictionary"
 )
 
-func streamBasic(w token.Writer, v any) error {
+func streamBasic(w *sink, v any) error {
 	switch x := v.(type) {
 	case nil:
 		return writeNone(w)
@@ -196,23 +197,51 @@ var (
 	prefixUni   = token.NewPrefix(func(w token.Writer) { w.List(2); w.String(tokUni) })
 )
 
-func writeNone(w token.Writer) error { return token.WritePrefix(w, prefixNone) }
+func writeNone(w *sink) error { return w.prefix(prefixNone) }
 
-func writeBool(w token.Writer, b bool) error {
+func writeBool(w *sink, b bool) error {
 	if b {
-		return token.WritePrefix(w, prefixTrue)
+		return w.prefix(prefixTrue)
 	}
-	return token.WritePrefix(w, prefixFalse)
+	return w.prefix(prefixFalse)
 }
 
-func writeString(w token.Writer, s string) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: string %.40q is not valid UTF-8 (use []byte for binary data)", ErrUnjellyable, s)
+// writeString writes a Go string as text, ["unicode", s].
+func writeString(w *sink, s string) error {
+	if w.tw != nil {
+		if err := w.tw.Text(s); err != token.ErrNotText {
+			return err
+		}
+	} else if utf8.ValidString(s) {
+		if err := w.prefix(prefixUni); err != nil {
+			return err
+		}
+		return w.String(s)
 	}
-	if err := token.WritePrefix(w, prefixUni); err != nil {
-		return err
+	return fmt.Errorf("%w: string %.40q is not valid UTF-8 (use []byte for binary data)", ErrUnjellyable, s)
+}
+
+// sink is the token.Writer a value is streamed to, with its optional
+// interfaces looked up once.
+type sink struct {
+	token.Writer
+	pw token.PrefixWriter // nil if the Writer is not one
+	tw token.TextWriter   // nil if the Writer is not one
+}
+
+func newSink(w token.Writer) sink {
+	s := sink{Writer: w}
+	s.pw, _ = w.(token.PrefixWriter)
+	s.tw, _ = w.(token.TextWriter)
+	return s
+}
+
+// prefix writes p, from its cached encoding if the Writer can.
+func (w *sink) prefix(p *token.Prefix) error {
+	if w.pw != nil {
+		return w.pw.Prefix(p)
 	}
-	return w.String(s)
+	return p.Replay(w.Writer)
 }
 
 // streamPlan is how values of one Go type are streamed.
@@ -221,7 +250,7 @@ type streamPlan struct {
 	tracked bool           // values are tracked for sharing (a non-byte slice)
 	depth   int            // levels of non-basic values, as Jelly counts them
 	types   []reflect.Type // non-basic types met, for the registry and extension checks
-	enc     func(w token.Writer, p unsafe.Pointer) error
+	enc     func(w *sink, p unsafe.Pointer) error
 }
 
 var streamPlans sync.Map // reflect.Type -> *streamPlan
@@ -324,7 +353,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		p.depth += ep.depth
 		p.types = append(p.types, ep.types...)
 		size, elem := t.Elem().Size(), ep.enc
-		p.enc = func(w token.Writer, ptr unsafe.Pointer) error {
+		p.enc = func(w *sink, ptr unsafe.Pointer) error {
 			data := *(*unsafe.Pointer)(ptr)
 			if data == nil {
 				return writeNone(w)
@@ -346,7 +375,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 	case reflect.Array:
 		n := t.Len()
 		if t.Elem().Kind() == reflect.Uint8 {
-			p.enc = func(w token.Writer, ptr unsafe.Pointer) error {
+			p.enc = func(w *sink, ptr unsafe.Pointer) error {
 				return w.Bytes(unsafe.Slice((*byte)(ptr), n))
 			}
 			break
@@ -358,7 +387,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		p.depth += ep.depth
 		p.types = append(p.types, ep.types...)
 		size, elem := t.Elem().Size(), ep.enc
-		p.enc = func(w token.Writer, ptr unsafe.Pointer) error {
+		p.enc = func(w *sink, ptr unsafe.Pointer) error {
 			if err := w.List(n + 1); err != nil {
 				return err
 			}
@@ -377,7 +406,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		type fieldPlan struct {
 			off uintptr
 			key *token.Prefix // [[unicode, name], ... : the entry up to its value
-			enc func(w token.Writer, p unsafe.Pointer) error
+			enc func(w *sink, p unsafe.Pointer) error
 		}
 		fps := make([]fieldPlan, len(si.fields))
 		maxDepth := 0
@@ -393,19 +422,20 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 			}
 			maxDepth = max(maxDepth, fp.depth)
 			p.types = append(p.types, fp.types...)
-			name := f.name
-			key := token.NewPrefix(func(w token.Writer) { w.List(2); w.List(2); w.String(tokUni); w.String(name) })
-			fps[k] = fieldPlan{off: off, key: key, enc: fp.enc}
+			fps[k] = fieldPlan{off: off, key: si.keys[k], enc: fp.enc}
 		}
 		p.depth += maxDepth
-		open := token.NewPrefix(func(w token.Writer) { w.List(len(fps) + 1); w.String(tokDict) })
-		p.enc = func(w token.Writer, ptr unsafe.Pointer) error {
-			if err := token.WritePrefix(w, open); err != nil {
-				return err
-			}
+		open := si.open
+		if len(fps) == 0 {
+			p.enc = func(w *sink, ptr unsafe.Pointer) error { return w.prefix(open) }
+			break
+		}
+		// The first key comes with the dictionary's opening.
+		fps[0].key = open
+		p.enc = func(w *sink, ptr unsafe.Pointer) error {
 			for k := range fps {
 				f := &fps[k]
-				if err := token.WritePrefix(w, f.key); err != nil {
+				if err := w.prefix(f.key); err != nil {
 					return err
 				}
 				if err := f.enc(w, unsafe.Add(ptr, f.off)); err != nil {
@@ -441,43 +471,43 @@ func fieldOffset(t reflect.Type, index []int) (uintptr, bool) {
 	return off, true
 }
 
-func encBytes(w token.Writer, p unsafe.Pointer) error {
+func encBytes(w *sink, p unsafe.Pointer) error {
 	return w.Bytes(*(*[]byte)(p))
 }
 
 // basicEnc returns the encoder for a type of basic kind (named or not).
-func basicEnc(t reflect.Type) func(w token.Writer, p unsafe.Pointer) error {
+func basicEnc(t reflect.Type) func(w *sink, p unsafe.Pointer) error {
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(w token.Writer, p unsafe.Pointer) error { return writeBool(w, *(*bool)(p)) }
+		return func(w *sink, p unsafe.Pointer) error { return writeBool(w, *(*bool)(p)) }
 	case reflect.Int:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Int(int64(*(*int)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Int(int64(*(*int)(p))) }
 	case reflect.Int8:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Int(int64(*(*int8)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Int(int64(*(*int8)(p))) }
 	case reflect.Int16:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Int(int64(*(*int16)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Int(int64(*(*int16)(p))) }
 	case reflect.Int32:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Int(int64(*(*int32)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Int(int64(*(*int32)(p))) }
 	case reflect.Int64:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Int(*(*int64)(p)) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Int(*(*int64)(p)) }
 	case reflect.Uint:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint)(p))) }
 	case reflect.Uint8:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint8)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint8)(p))) }
 	case reflect.Uint16:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint16)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint16)(p))) }
 	case reflect.Uint32:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint32)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Uint(uint64(*(*uint32)(p))) }
 	case reflect.Uint64:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Uint(*(*uint64)(p)) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Uint(*(*uint64)(p)) }
 	case reflect.Uintptr:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Uint(uint64(*(*uintptr)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Uint(uint64(*(*uintptr)(p))) }
 	case reflect.Float32:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Float(float64(*(*float32)(p))) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Float(float64(*(*float32)(p))) }
 	case reflect.Float64:
-		return func(w token.Writer, p unsafe.Pointer) error { return w.Float(*(*float64)(p)) }
+		return func(w *sink, p unsafe.Pointer) error { return w.Float(*(*float64)(p)) }
 	case reflect.String:
-		return func(w token.Writer, p unsafe.Pointer) error { return writeString(w, *(*string)(p)) }
+		return func(w *sink, p unsafe.Pointer) error { return writeString(w, *(*string)(p)) }
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return encBytes
@@ -497,5 +527,6 @@ func StreamTo(w token.Writer, v any, o *Options) (ok bool, err error) {
 // StreamTuple is StreamTo for Tuple(elems), without converting elems to an
 // interface.
 func StreamTuple(w token.Writer, elems []any, o *Options) (ok bool, err error) {
-	return streamSeq(w, "tuple", elems, typeTuple, o)
+	s := newSink(w)
+	return streamSeq(&s, "tuple", elems, typeTuple, o)
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/native"
+	"github.com/braidkit/braid/jelly/token"
 )
 
 type streamRec struct {
@@ -67,20 +70,20 @@ func TestJellyToMatchesJelly(t *testing.T) {
 		Tuple{1, "a", recs, shared}, Tuple{shared, shared}, Tuple{}, List{recs, 2}, Tuple{recs[:2], recs[:2]},
 		Tuple{streamOuter{}, []byte("b"), nil}, map[string]int{"a": 1}, time.Second,
 		[2]streamRec{{I: 1}, {I: 2}}, []bool{true, false}, []string{"a", "b"},
+		strings.Repeat("é", 200), struct{}{}, []struct{}{{}, {}}, "unicode", []string{"unicode", "unicode"},
 	}
 	for _, o := range []*Options{nil, {Registry: reg}, {Registry: reg, MaxDepth: 2}} {
-		for _, d := range []banana.Dialect{banana.DialectPB, banana.DialectNone} {
+		for _, c := range streamCodecs {
 			for i, v := range values {
 				expr, jerr := Jelly(context.Background(), v, o)
 				var want []byte
 				var aerr error
 				if jerr == nil {
-					want, aerr = banana.Append(nil, expr, d, banana.Limits{})
+					want, aerr = c.append(expr)
 				}
-				var w banana.Writer
-				w.Reset(nil, d, banana.Limits{})
-				serr := JellyTo(context.Background(), &w, v, o)
-				got, werr := w.Result()
+				w := c.writer()
+				serr := JellyTo(context.Background(), w, v, o)
+				got, werr := c.result(w)
 				if (jerr != nil) != (serr != nil) {
 					t.Fatalf("value %d (%T): Jelly error %v, JellyTo error %v", i, v, jerr, serr)
 				}
@@ -91,20 +94,52 @@ func TestJellyToMatchesJelly(t *testing.T) {
 					continue
 				}
 				if (aerr != nil) != (werr != nil) || !bytes.Equal(want, got) {
-					t.Fatalf("value %d (%T), options %+v: streamed %x (%v), want %x (%v)", i, v, o, got, werr, want, aerr)
+					t.Fatalf("%s: value %d (%T), options %+v: streamed %x (%v), want %x (%v)", c.name, i, v, o, got, werr, want, aerr)
 				}
 			}
 		}
 	}
 }
 
+// streamCodecs are the token writers JellyTo is checked with.
+var streamCodecs = []struct {
+	name   string
+	append func(expr any) ([]byte, error)
+	writer func() token.Writer
+	result func(w token.Writer) ([]byte, error)
+}{
+	{"banana-pb",
+		func(expr any) ([]byte, error) { return banana.Append(nil, expr, banana.DialectPB, banana.Limits{}) },
+		func() token.Writer {
+			w := new(banana.Writer)
+			w.Reset(nil, banana.DialectPB, banana.Limits{})
+			return w
+		},
+		func(w token.Writer) ([]byte, error) { return w.(*banana.Writer).Result() }},
+	{"banana",
+		func(expr any) ([]byte, error) { return banana.Append(nil, expr, banana.DialectNone, banana.Limits{}) },
+		func() token.Writer {
+			w := new(banana.Writer)
+			w.Reset(nil, banana.DialectNone, banana.Limits{})
+			return w
+		},
+		func(w token.Writer) ([]byte, error) { return w.(*banana.Writer).Result() }},
+	{"native",
+		func(expr any) ([]byte, error) { return native.Append(nil, expr, banana.Limits{}) },
+		func() token.Writer { w := new(native.Writer); w.Reset(nil, banana.Limits{}); return w },
+		func(w token.Writer) ([]byte, error) { return w.(*native.Writer).Result() }},
+}
+
 func TestJellyToInvalidUTF8(t *testing.T) {
-	var w banana.Writer
-	w.Reset(nil, banana.DialectPB, banana.Limits{})
-	err := JellyTo(context.Background(), &w, []streamRec{{S: "\xff"}}, nil)
-	_, jerr := Jelly(context.Background(), []streamRec{{S: "\xff"}}, nil)
-	if err == nil || jerr == nil || err.Error() != jerr.Error() {
-		t.Fatalf("JellyTo error %v, Jelly error %v", err, jerr)
+	for _, c := range streamCodecs {
+		for _, v := range []any{[]streamRec{{S: "\xff"}}, "a\xffb", Tuple{"ok", "\xc3"}} {
+			w := c.writer()
+			err := JellyTo(context.Background(), w, v, nil)
+			_, jerr := Jelly(context.Background(), v, nil)
+			if err == nil || jerr == nil || err.Error() != jerr.Error() {
+				t.Fatalf("%s: JellyTo error %v, Jelly error %v", c.name, err, jerr)
+			}
+		}
 	}
 }
 

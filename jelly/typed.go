@@ -24,9 +24,11 @@ import (
 // A TypedDecoder may be reused; it is not safe for concurrent use.
 type TypedDecoder struct {
 	o     *Options
-	known uint16 // tags whose status has been computed
-	plain uint16 // tags that decode with their built-in meaning
+	pr    token.PrefixReader // the Reader, if it is one
+	known uint16             // tags whose status has been computed
+	plain uint16             // tags that decode with their built-in meaning
 	depth int
+	max   int // o.maxDepth()
 	tok   token.Token
 }
 
@@ -49,6 +51,7 @@ func (d *TypedDecoder) Reset(o *Options) {
 	d.o = o
 	d.known, d.plain = 0, 0
 	d.depth = 0
+	d.max = o.maxDepth()
 }
 
 // tag identifies a tag among typedTags whose built-in meaning is in force
@@ -76,6 +79,23 @@ func (d *TypedDecoder) tag(b []byte) int {
 	default:
 		return -1
 	}
+	if !d.plainTag(k, b) {
+		return -1
+	}
+	return k
+}
+
+// typedTagBytes are typedTags as byte strings.
+var typedTagBytes = func() (b [len(typedTags)][]byte) {
+	for i, t := range typedTags {
+		b[i] = []byte(t)
+	}
+	return b
+}()
+
+// plainTag reports whether the tag typedTags[k], spelled b, has its
+// built-in meaning.
+func (d *TypedDecoder) plainTag(k int, b []byte) bool {
 	bit := uint16(1) << k
 	if d.known&bit == 0 {
 		d.known |= bit
@@ -97,16 +117,20 @@ func (d *TypedDecoder) tag(b []byte) int {
 			d.plain |= bit
 		}
 	}
-	if d.plain&bit == 0 {
-		return -1
-	}
-	return k
+	return d.plain&bit != 0
+}
+
+// text reports whether a Text token, ["unicode", s] in one, may be taken
+// as text here: the list is within the depth limit and the tag is plain.
+func (d *TypedDecoder) text() bool {
+	return d.depth < d.maxDepth() && d.plainTag(tagUnicode, typedTagBytes[tagUnicode])
 }
 
 // Seq reads the header of a [tuple|list, ...] expression and returns its
 // member count, for a caller that decodes the members one by one (PB's
 // arguments). ok is false if the expression is anything else.
 func (d *TypedDecoder) Seq(r token.Reader) (n int, ok bool) {
+	d.pr, _ = r.(token.PrefixReader)
 	t := &d.tok
 	if r.Next(t) != nil || t.Kind != token.List || t.N < 1 {
 		return 0, false
@@ -140,7 +164,10 @@ func (d *TypedDecoder) EmptyDict(r token.Reader) bool {
 }
 
 func (d *TypedDecoder) maxDepth() int {
-	return d.o.maxDepth()
+	if d.max == 0 { // not Reset
+		d.max = d.o.maxDepth()
+	}
+	return d.max
 }
 
 // Decode reads one expression from r into dst, which must be settable and
@@ -154,6 +181,7 @@ func (d *TypedDecoder) Decode(r token.Reader, dst reflect.Value, level int) bool
 	if p == nil {
 		return false
 	}
+	d.pr, _ = r.(token.PrefixReader)
 	d.depth = level
 	return p(d, r, dst.Addr().UnsafePointer())
 }
@@ -197,13 +225,22 @@ func (d *TypedDecoder) open(r token.Reader) int {
 
 // leaf reads a value that is a bare token or a tagged list with one
 // payload: it returns the token, or for [None] sets none, and for
-// [unicode, b] returns the Bytes token with text set.
+// [unicode, b] (or a Text token) returns a Bytes token holding valid
+// UTF-8, with text set.
 func (d *TypedDecoder) leaf(r token.Reader) (t *token.Token, none, text, ok bool) {
 	t, ok = d.next(r)
 	if !ok {
 		return nil, false, false, false
 	}
-	if t.Kind != token.List {
+	switch t.Kind {
+	case token.List:
+	case token.Text:
+		if !d.text() {
+			return nil, false, false, false
+		}
+		t.Kind = token.Bytes
+		return t, false, true, true
+	default:
 		return t, false, false, true
 	}
 	n := t.N
@@ -353,7 +390,7 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 		}
 	case reflect.String:
 		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
-			tk, none, _, ok := d.leaf(r)
+			tk, none, text, ok := d.leaf(r)
 			if !ok {
 				return false
 			}
@@ -361,7 +398,7 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 				*(*string)(p) = ""
 				return true
 			}
-			if tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes) {
+			if !text && (tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes)) {
 				return false
 			}
 			*(*string)(p) = string(tk.Bytes)
@@ -442,10 +479,6 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 		}
 	case reflect.Struct:
 		si := cachedStructInfo(t)
-		type fieldDec struct {
-			off uintptr
-			dec decFunc
-		}
 		fds := make([]fieldDec, len(si.fields))
 		for k := range si.fields {
 			f := &si.fields[k]
@@ -460,51 +493,51 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			fds[k] = fieldDec{off: off, dec: fd}
 		}
 		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
-			tk, ok := d.next(r)
-			if !ok || tk.Kind != token.List || tk.N < 1 {
-				return false
+			// With a PrefixReader, the dictionary's opening and its keys
+			// are matched against the prefixes the encoder writes,
+			// wherever they may be taken as they are (the tags plain,
+			// the key's text within the depth limit).
+			var pr token.PrefixReader
+			if d.pr != nil && d.depth+2 <= d.maxDepth() && d.plainTag(tagDictionary, typedTagBytes[tagDictionary]) &&
+				d.plainTag(tagUnicode, typedTagBytes[tagUnicode]) {
+				pr = d.pr
 			}
-			n := tk.N - 1
-			switch d.open(r) {
-			case tagNone:
-				if n != 0 {
-					return false
+			n, j := 0, 0
+			if pr != nil && pr.Prefix(si.open) {
+				d.depth++
+				n = len(fds)
+				if n > 0 {
+					if !fds[0].dec(d, r, unsafe.Add(p, fds[0].off)) {
+						return false
+					}
+					j = 1
 				}
-				zero(p)
-				d.depth--
-				return true
-			case tagDictionary:
-			default:
-				return false
-			}
-			for j := 0; j < n; j++ {
-				// [key, value], the key [unicode, name] or a byte string.
+			} else {
 				tk, ok := d.next(r)
-				if !ok || tk.Kind != token.List || tk.N != 2 {
+				if !ok || tk.Kind != token.List || tk.N < 1 {
 					return false
 				}
-				tk, ok = d.next(r)
-				if !ok {
-					return false
-				}
-				if tk.Kind == token.List {
-					if tk.N != 2 || d.open(r) != tagUnicode {
+				n = tk.N - 1
+				switch d.open(r) {
+				case tagNone:
+					if n != 0 {
 						return false
 					}
+					zero(p)
 					d.depth--
-					if tk, ok = d.next(r); !ok || tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes) {
-						return false
-					}
-				} else if tk.Kind != token.Bytes {
+					return true
+				case tagDictionary:
+				default:
 					return false
 				}
-				var f *field
-				if i, ok := si.byName[string(tk.Bytes)]; ok {
-					f = &si.fields[i]
-				} else if f, ok = si.lookup(string(tk.Bytes)); !ok {
+			}
+			for ; j < n; j++ {
+				var fd *fieldDec
+				if pr != nil && j < len(fds) && pr.Prefix(si.keys[j]) {
+					fd = &fds[j]
+				} else if fd = d.key(r, si, fds); fd == nil {
 					return false
 				}
-				fd := &fds[f.idx(si)]
 				if !fd.dec(d, r, unsafe.Add(p, fd.off)) {
 					return false
 				}
@@ -512,6 +545,46 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			d.depth--
 			return true
 		}
+	}
+	return nil
+}
+
+// fieldDec decodes a struct field.
+type fieldDec struct {
+	off uintptr // the field's offset in the struct
+	dec decFunc
+}
+
+// key reads the start of a dictionary entry, [key, and returns the field
+// it names (nil if none): the key is [unicode, name] (or a Text token),
+// or a byte string.
+func (d *TypedDecoder) key(r token.Reader, si *structInfo, fds []fieldDec) *fieldDec {
+	tk, ok := d.next(r)
+	if !ok || tk.Kind != token.List || tk.N != 2 {
+		return nil
+	}
+	if tk, ok = d.next(r); !ok {
+		return nil
+	}
+	switch tk.Kind {
+	case token.Text:
+		if !d.text() {
+			return nil
+		}
+	case token.List:
+		if tk.N != 2 || d.open(r) != tagUnicode {
+			return nil
+		}
+		d.depth--
+		if tk, ok = d.next(r); !ok || tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes) {
+			return nil
+		}
+	case token.Bytes:
+	default:
+		return nil
+	}
+	if f, ok := si.lookup(string(tk.Bytes)); ok {
+		return &fds[f.idx(si)]
 	}
 	return nil
 }

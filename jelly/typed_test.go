@@ -1,12 +1,17 @@
 package jelly
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
 
 	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/native"
+	"github.com/braidkit/braid/jelly/token"
 )
 
 type typedNamed string
@@ -50,9 +55,25 @@ func TestTypedDecoderAgreesWithConvert(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wire, err := banana.Append(nil, expr, banana.DialectPB, banana.Limits{})
+			bwire, err := banana.Append(nil, expr, banana.DialectPB, banana.Limits{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			nwire, err := native.Append(nil, expr, banana.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readers := map[string]func() (token.Reader, func() int){
+				"banana": func() (token.Reader, func() int) {
+					var r banana.Reader
+					r.Reset(bwire, banana.DialectPB)
+					return &r, r.Len
+				},
+				"native": func() (token.Reader, func() int) {
+					var r native.Reader
+					r.Reset(nwire)
+					return &r, r.Len
+				},
 			}
 			for _, typ := range targets {
 				want := reflect.New(typ).Elem()
@@ -60,28 +81,90 @@ func TestTypedDecoderAgreesWithConvert(t *testing.T) {
 				if gerr == nil {
 					gerr = ConvertValue(gv, want)
 				}
-				var r banana.Reader
-				r.Reset(wire, banana.DialectPB)
-				var d TypedDecoder
-				d.Reset(o)
-				got := reflect.New(typ).Elem()
-				if !d.Decode(&r, got, 0) {
-					continue
-				}
-				accepted++
-				if gerr != nil {
-					t.Fatalf("%#v into %v: typed decoder accepted, generic error %v", src, typ, gerr)
-				}
-				if r.Len() != 0 {
-					t.Fatalf("%#v into %v: %d bytes left", src, typ, r.Len())
-				}
-				if !reflect.DeepEqual(got.Interface(), want.Interface()) {
-					t.Fatalf("%#v into %v: typed %#v, generic %#v", src, typ, got.Interface(), want.Interface())
+				for name, newReader := range readers {
+					r, left := newReader()
+					var d TypedDecoder
+					d.Reset(o)
+					got := reflect.New(typ).Elem()
+					if !d.Decode(r, got, 0) {
+						continue
+					}
+					accepted++
+					if gerr != nil {
+						t.Fatalf("%s: %#v into %v: typed decoder accepted, generic error %v", name, src, typ, gerr)
+					}
+					if left() != 0 {
+						t.Fatalf("%s: %#v into %v: %d bytes left", name, src, typ, left())
+					}
+					if !reflect.DeepEqual(got.Interface(), want.Interface()) {
+						t.Fatalf("%s: %#v into %v: typed %#v, generic %#v", name, src, typ, got.Interface(), want.Interface())
+					}
 				}
 			}
 		}
 	}
-	if accepted < 60 {
+	if accepted < 120 {
 		t.Fatalf("the typed decoder accepted only %d cases", accepted)
 	}
+}
+
+// FuzzTypedNative decodes arbitrary native bytes with a TypedDecoder into
+// a few types; whatever it accepts, Unjelly and ConvertValue must give too.
+func FuzzTypedNative(f *testing.F) {
+	for _, src := range []any{
+		[]streamRec{{I: 1, S: "record", F: 1.5}, {I: 2}}, streamRec{S: "é"}, "text", []string{"a", ""},
+		typedRec{I: 1, S: "s", L: []streamRec{{I: 5}}}, map[string]any{"s": "x", "i": 3}, true, nil,
+	} {
+		expr, err := Jelly(context.Background(), src, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		wire, err := native.Append(nil, expr, banana.Limits{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(wire)
+	}
+	f.Add([]byte("\x92\xd4\x02\xff\x01"))
+	f.Add([]byte("\x94\xaa" + "dictionary" + "\x92\xd4\x02i\x07\x92\xd4\x02s\xd4\x02\xff\x92\xd4\x02f\x01"))
+	targets := []reflect.Type{
+		reflect.TypeFor[[]streamRec](), reflect.TypeFor[streamRec](), reflect.TypeFor[string](), reflect.TypeFor[[]string](),
+		reflect.TypeFor[typedRec](), reflect.TypeFor[[]byte](), reflect.TypeFor[bool](),
+	}
+	lim := banana.Limits{MaxString: 4096, MaxList: 512, MaxDepth: 16, MaxExpression: 1 << 16}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec := native.NewDecoder(bufio.NewReader(bytes.NewReader(data)), lim)
+		frame, err := dec.ReadFrame(nil)
+		if err != nil {
+			return
+		}
+		expr, _, err := native.DecodeBytes(frame, lim)
+		if err != nil {
+			t.Fatalf("ReadFrame accepted %x, Decode refused it: %v", frame, err)
+		}
+		for _, o := range []*Options{nil, {MaxDepth: 3}} {
+			for _, typ := range targets {
+				var r native.Reader
+				r.Reset(frame)
+				var d TypedDecoder
+				d.Reset(o)
+				got := reflect.New(typ).Elem()
+				if !d.Decode(&r, got, 0) || r.Len() != 0 {
+					continue
+				}
+				want := reflect.New(typ).Elem()
+				gv, gerr := Unjelly(context.Background(), expr, o)
+				if gerr == nil {
+					gerr = ConvertValue(gv, want)
+				}
+				if gerr != nil {
+					t.Fatalf("%x into %v: typed decoder accepted, generic error %v", frame, typ, gerr)
+				}
+				// Compared as printed, so that NaN equals NaN.
+				if g, w := fmt.Sprintf("%#v", got.Interface()), fmt.Sprintf("%#v", want.Interface()); g != w {
+					t.Fatalf("%x into %v: typed %s, generic %s", frame, typ, g, w)
+				}
+			}
+		}
+	})
 }

@@ -35,6 +35,8 @@ type Decoder struct {
 	// openBuf is ReadFrame's stack of open lists.
 	openBuf []int
 	extBuf  [maxBigPayload]byte
+	// textMax is the longest text within the limits, -1 if none is.
+	textMax int
 	// body reads string bodies; short ones share arena blocks, each slice
 	// handed out once with its capacity clipped.
 	body body.Reader
@@ -51,7 +53,11 @@ type frame struct {
 // fields take their defaults, see banana.Limits.WithDefaults). The caller
 // keeps ownership of r.
 func NewDecoder(r *bufio.Reader, l banana.Limits) *Decoder {
-	return &Decoder{r: r, lim: l.WithDefaults()}
+	d := &Decoder{r: r, lim: l.WithDefaults(), textMax: -1}
+	if d.lim.MaxList >= 2 && d.lim.MaxString >= len(unicodeTag) {
+		d.textMax = d.lim.MaxString
+	}
+	return d
 }
 
 // Decode reads exactly one complete top-level expression, blocking on the
@@ -209,25 +215,25 @@ func (d *Decoder) element(depth int) (v any, open int, err error) {
 		u, err := d.uint(4)
 		return float64(math.Float32frombits(uint32(u))), 0, err
 	case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16:
-		return d.ext(1 << (c - cFixExt1))
+		return d.ext(1<<(c-cFixExt1), depth)
 	case cExt8:
 		n, err := d.uint(1)
 		if err != nil {
 			return nil, 0, err
 		}
-		return d.ext(n)
+		return d.ext(n, depth)
 	case cExt16:
 		n, err := d.uint(2)
 		if err != nil {
 			return nil, 0, err
 		}
-		return d.ext(n)
+		return d.ext(n, depth)
 	case cExt32:
 		n, err := d.uint(4)
 		if err != nil {
 			return nil, 0, err
 		}
-		return d.ext(n)
+		return d.ext(n, depth)
 	case cNil:
 		return nil, 0, protoErr("msgpack nil is not an expression")
 	case cFalse, cTrue:
@@ -299,37 +305,31 @@ func (d *Decoder) str(u uint64) (any, int, error) {
 	return b, 0, nil
 }
 
-// ext reads an extension value with an n-byte payload: the type byte comes
-// first.
-func (d *Decoder) ext(u uint64) (any, int, error) {
+// ext reads an extension value with an n-byte payload at nesting depth
+// depth: the type byte comes first.
+func (d *Decoder) ext(u uint64, depth int) (any, int, error) {
 	typ, err := d.uint(1)
 	if err != nil {
 		return nil, 0, err
 	}
-	if int8(typ) != ExtBigInt {
+	switch int8(typ) {
+	case ExtText:
+		return d.text(u, depth)
+	case ExtBigInt:
+	default:
 		return nil, 0, protoErr("msgpack extension type %d is not an expression", int8(typ))
 	}
-	if u > maxBigPayload {
-		return nil, 0, fmt.Errorf("%w: integer of %d bytes exceeds %d bits (%w)",
-			banana.ErrProtocol, u-1, MaxIntBits, banana.ErrTooLarge)
+	if err := d.checkBig(u); err != nil {
+		return nil, 0, err
 	}
 	n := int(u)
-	if n < 2 {
-		return nil, 0, protoErr("integer extension of %d bytes (want a sign byte and a magnitude)", n)
-	}
-	if n > d.lim.MaxExpression-d.n {
-		return nil, 0, d.tooLong()
-	}
 	b := d.extBuf[:n]
 	if _, err := io.ReadFull(d.r, b); err != nil {
 		return nil, 0, bodyErr(err)
 	}
 	d.n += n
-	if b[0] > 1 {
-		return nil, 0, protoErr("integer extension with sign byte 0x%02x (want 0 or 1)", b[0])
-	}
-	if b[1] == 0 {
-		return nil, 0, protoErr("integer extension with a leading zero byte")
+	if err := checkBigPayload(b); err != nil {
+		return nil, 0, err
 	}
 	z := new(big.Int).SetBytes(b[1:])
 	if b[0] == 1 {
@@ -339,6 +339,76 @@ func (d *Decoder) ext(u uint64) (any, int, error) {
 		return z.Int64(), 0, nil
 	}
 	return z, 0, nil
+}
+
+// checkBig checks the length of an ExtBigInt payload, before it is read.
+func (d *Decoder) checkBig(n uint64) error {
+	if n > maxBigPayload {
+		return fmt.Errorf("%w: integer of %d bytes exceeds %d bits (%w)",
+			banana.ErrProtocol, n-1, MaxIntBits, banana.ErrTooLarge)
+	}
+	if n < 2 {
+		return protoErr("integer extension of %d bytes (want a sign byte and a magnitude)", n)
+	}
+	if int(n) > d.lim.MaxExpression-d.n {
+		return d.tooLong()
+	}
+	return nil
+}
+
+// checkBigPayload checks an ExtBigInt payload.
+func checkBigPayload(b []byte) error {
+	if b[0] > 1 {
+		return protoErr("integer extension with sign byte 0x%02x (want 0 or 1)", b[0])
+	}
+	if b[1] == 0 {
+		return protoErr("integer extension with a leading zero byte")
+	}
+	return nil
+}
+
+// text reads an ExtText payload of n bytes at nesting depth depth and
+// returns the expression it stands for, ["unicode", payload].
+func (d *Decoder) text(u uint64, depth int) (any, int, error) {
+	if err := d.checkText(u, depth); err != nil {
+		return nil, 0, err
+	}
+	n := int(u)
+	d.n += n
+	b, err := d.body.Read(d.r, n)
+	if err != nil {
+		return nil, 0, bodyErr(err)
+	}
+	if !validUTF8(b) {
+		return nil, 0, errBadText
+	}
+	tag := d.body.Slice(len(unicodeTag))
+	copy(tag, unicodeTag)
+	return []any{tag, b}, 0, nil
+}
+
+// checkText checks, before its payload is read, an ExtText of n bytes at
+// nesting depth depth against the limits that its expression, a list of
+// two byte strings, must meet; the checks and errors are those of the
+// list's elements, in order.
+func (d *Decoder) checkText(n uint64, depth int) error {
+	if 2 > d.lim.MaxList {
+		return fmt.Errorf("%w: list of %d elements exceeds the limit of %d (%w)",
+			banana.ErrProtocol, 2, d.lim.MaxList, banana.ErrTooLarge)
+	}
+	if depth >= d.lim.MaxDepth {
+		return fmt.Errorf("%w: lists nested more than %d deep (%w)", banana.ErrProtocol, d.lim.MaxDepth, banana.ErrTooDeep)
+	}
+	for _, l := range [2]uint64{uint64(len(unicodeTag)), n} {
+		if l > uint64(d.lim.MaxString) {
+			return fmt.Errorf("%w: byte string of %d bytes exceeds the limit of %d (%w)",
+				banana.ErrProtocol, l, d.lim.MaxString, banana.ErrTooLarge)
+		}
+	}
+	if int(n) > d.lim.MaxExpression-d.n {
+		return d.tooLong()
+	}
+	return nil
 }
 
 // bodyErr maps an error from reading the rest of an element, which always

@@ -27,19 +27,36 @@
 //	[]byte       fixstr when it is at most 31   any str or bin format:
 //	             bytes of valid UTF-8, else     bytes taken as they are
 //	             bin 8/16/32
+//	["unicode",  ext type 2 (ExtText) with s    any ext format of
+//	s], s valid  as its payload, in the         type 2 (and the list,
+//	UTF-8        shortest format: fixext 1/2/   spelled as above)
+//	(text)       4/8/16 for those lengths,
+//	             else ext 8/16/32
 //	[]any        fixarray, array 16/32
 //
 // Banana strings are bytes, not text, so byte strings are bin in general;
 // the short ones that are valid UTF-8 (most of what PB sends: "message",
-// method names, "tuple", "unicode", dictionary keys) are written as fixstr,
-// one byte shorter, which keeps the promise str makes to other msgpack
-// readers. The decoder returns []byte for both, without checking UTF-8.
+// method names, "tuple", "dictionary", dictionary keys) are written as
+// fixstr, one byte shorter, which keeps the promise str makes to other
+// msgpack readers. The decoder returns []byte for both, without checking
+// UTF-8.
+//
+// Text is what jelly writes for every Go string: the list ["unicode", s]
+// with two byte strings. ExtText carries it in one value, 2 or 3 bytes
+// plus s instead of 10 or more, and one token instead of three for a
+// token.Reader. It is only a shorter spelling of that list: Append and the
+// Writer write it for every such list whose s is valid UTF-8 (whether its
+// members are strings or []byte), Decode returns the same two-member list
+// ([]byte("unicode") and s) for it, and every limit applies to it as to
+// the list (MaxDepth and MaxList for a list of two, MaxString for
+// "unicode" and for s). A payload that is not valid UTF-8 is refused.
 //
 // The expression model has no nil, bool or map, and neither does this
 // codec: the decoder refuses msgpack nil, true/false, maps, the reserved
-// byte 0xc1 and every extension type but ExtBigInt with an error wrapping
-// banana.ErrProtocol. Append, like banana.Append, writes a Go bool as the
-// integer 1 or 0, so it decodes as int64 as it would from Banana.
+// byte 0xc1 and every extension type but ExtBigInt and ExtText with an
+// error wrapping banana.ErrProtocol. Append, like banana.Append, writes a
+// Go bool as the integer 1 or 0, so it decodes as int64 as it would from
+// Banana.
 //
 // Decoded values use exactly banana's types: int64 for every integer that
 // fits (whatever format carried it), *big.Int for the others, float64,
@@ -55,8 +72,8 @@
 // grow as members arrive, long string bodies are read in growing chunks,
 // and nesting is tracked with an explicit stack, never by recursion, so a
 // peer cannot make the Decoder allocate memory it has not sent. An
-// extension longer than a 448-bit integer is refused before its payload is
-// read.
+// integer extension longer than a 448-bit integer, and a text extension
+// longer than MaxString, are refused before the payload is read.
 //
 // # Errors
 //

@@ -20,6 +20,16 @@ const DialectName = "braid-msgpack"
 // the magnitude, big-endian, with no leading zero byte.
 const ExtBigInt int8 = 1
 
+// ExtText is the msgpack extension type that carries text: the expression
+// ["unicode", s], which jelly gives every Go string, in one value. Its
+// payload is s, which must be valid UTF-8; the Decoder returns the same
+// expression as for the list (two byte strings), and a Reader a
+// token.Text.
+const ExtText int8 = 2
+
+// unicodeTag is the first member of a text expression.
+const unicodeTag = "unicode"
+
 // MaxIntBits bounds integers as in Banana: every integer v with
 // |v| < 2^MaxIntBits can be sent, and no other.
 const MaxIntBits = banana.MaxIntBits
@@ -82,7 +92,10 @@ const (
 //	float64, float32                     float 64 (float32 is widened)
 //	[]byte, string                       fixstr if at most 31 bytes of valid
 //	                                     UTF-8, else bin 8/16/32
-//	[]any                                fixarray or array 16/32
+//	[]any                                fixarray or array 16/32; but
+//	                                     ["unicode", s] with s valid UTF-8
+//	                                     (s and the tag each a string or a
+//	                                     []byte) is ExtText
 //
 // Append enforces l (after Limits.WithDefaults) as banana.Append does: byte
 // strings longer than MaxString, lists longer than MaxList and encodings
@@ -93,8 +106,9 @@ const (
 // wrapping banana.ErrUnencodable. On any error Append returns dst
 // unchanged (same length, nothing half-written).
 //
-// Encoding an integer, float or byte string into a dst with enough spare
-// capacity does not allocate.
+// Limits apply to the expression whatever its encoding: text counts as a
+// list of two byte strings, "unicode" and s. Encoding an integer, float or
+// byte string into a dst with enough spare capacity does not allocate.
 func Append(dst []byte, expr any, l banana.Limits) ([]byte, error) {
 	l = l.WithDefaults()
 	e := encoder{lim: &l, start: len(dst)}
@@ -113,9 +127,13 @@ type encoder struct {
 // room checks that n more bytes keep the encoding within MaxExpression.
 func (e *encoder) room(dst []byte, n int) error {
 	if n > e.lim.MaxExpression-(len(dst)-e.start) {
-		return fmt.Errorf("%w: encoding would exceed %d bytes", banana.ErrTooLarge, e.lim.MaxExpression)
+		return e.tooLarge()
 	}
 	return nil
+}
+
+func (e *encoder) tooLarge() error {
+	return fmt.Errorf("%w: encoding would exceed %d bytes", banana.ErrTooLarge, e.lim.MaxExpression)
 }
 
 func (e *encoder) append(dst []byte, expr any, depth int) ([]byte, error) {
@@ -175,11 +193,19 @@ func (e *encoder) append(dst []byte, expr any, depth int) ([]byte, error) {
 // maxFixStr is the longest byte string written as a fixstr.
 const maxFixStr = 31
 
+// checkStr checks that a byte string of n bytes may be written.
+func (e *encoder) checkStr(n int) error {
+	if n > e.lim.MaxString || uint64(n) > math.MaxUint32 {
+		return fmt.Errorf("%w: byte string of %d bytes is longer than the limit of %d", banana.ErrTooLarge, n, e.lim.MaxString)
+	}
+	return nil
+}
+
 // appendStrHeader checks that a byte string of n bytes may be written and
 // writes its header: a fixstr header if fix, else a bin header.
 func (e *encoder) appendStrHeader(dst []byte, n int, fix bool) ([]byte, error) {
-	if n > e.lim.MaxString || uint64(n) > math.MaxUint32 {
-		return dst, fmt.Errorf("%w: byte string of %d bytes is longer than the limit of %d", banana.ErrTooLarge, n, e.lim.MaxString)
+	if err := e.checkStr(n); err != nil {
+		return dst, err
 	}
 	if fix {
 		if err := e.room(dst, 1+n); err != nil {
@@ -295,19 +321,11 @@ func (e *encoder) appendBig(dst []byte, v *big.Int) ([]byte, error) {
 	if bits > MaxIntBits {
 		return dst, fmt.Errorf("%w: int is too large to send (%d bits, limit %d)", banana.ErrUnencodable, bits, MaxIntBits)
 	}
-	payload := 1 + (bits+7)/8 // at least 9: the value needs 64 bits or more
-	header := 3               // ext 8: c7, length, type
-	if payload == 16 {
-		header = 2 // fixext 16: d8, type
-	}
-	if err := e.room(dst, header+payload); err != nil {
+	payload := 1 + (bits+7)/8 // 9 to 57: the value needs 64 bits or more
+	if err := e.room(dst, extHeaderLen(payload)+payload); err != nil {
 		return dst, err
 	}
-	if payload == 16 {
-		dst = append(dst, cFixExt16, byte(ExtBigInt))
-	} else {
-		dst = append(dst, cExt8, byte(payload), byte(ExtBigInt))
-	}
+	dst = appendExtHeader(dst, payload, ExtBigInt)
 	sign := byte(0)
 	if v.Sign() < 0 {
 		sign = 1
@@ -326,7 +344,108 @@ func (e *encoder) appendFloat(dst []byte, v float64) ([]byte, error) {
 	return binary.BigEndian.AppendUint64(append(dst, cFloat64), math.Float64bits(v)), nil
 }
 
+// extHeaderLen is the length of the shortest extension header for a
+// payload of n bytes.
+func extHeaderLen(n int) int {
+	switch {
+	case n == 1 || n == 2 || n == 4 || n == 8 || n == 16:
+		return 2 // fixext: format, type
+	case n <= math.MaxUint8:
+		return 3 // ext 8: format, length, type
+	case n <= math.MaxUint16:
+		return 4
+	default:
+		return 6
+	}
+}
+
+// appendExtHeader appends the shortest extension header for a payload of n
+// bytes of type typ.
+func appendExtHeader(dst []byte, n int, typ int8) []byte {
+	switch n {
+	case 1:
+		return append(dst, cFixExt1, byte(typ))
+	case 2:
+		return append(dst, cFixExt2, byte(typ))
+	case 4:
+		return append(dst, cFixExt4, byte(typ))
+	case 8:
+		return append(dst, cFixExt8, byte(typ))
+	case 16:
+		return append(dst, cFixExt16, byte(typ))
+	}
+	switch {
+	case n <= math.MaxUint8:
+		return append(dst, cExt8, byte(n), byte(typ))
+	case n <= math.MaxUint16:
+		return append(binary.BigEndian.AppendUint16(append(dst, cExt16), uint16(n)), byte(typ))
+	default:
+		return append(binary.BigEndian.AppendUint32(append(dst, cExt32), uint32(n)), byte(typ))
+	}
+}
+
+// checkText checks the limits that the text expression ["unicode", s],
+// with s of n bytes, must meet at nesting depth depth: those of a list of
+// two byte strings, in the order the list's tokens would meet them.
+func (e *encoder) checkText(n, depth int) error {
+	if depth >= e.lim.MaxDepth {
+		return fmt.Errorf("%w: %w: lists nested more than %d deep (cyclic list?)", banana.ErrUnencodable, banana.ErrTooDeep, e.lim.MaxDepth)
+	}
+	if 2 > e.lim.MaxList {
+		return fmt.Errorf("%w: list of %d elements is longer than the limit of %d", banana.ErrTooLarge, 2, e.lim.MaxList)
+	}
+	if err := e.checkStr(len(unicodeTag)); err != nil {
+		return err
+	}
+	return e.checkStr(n)
+}
+
+// appendText appends the text s (valid UTF-8, checked by checkText) as
+// ExtText.
+func appendText[T string | []byte](e *encoder, dst []byte, s T) ([]byte, error) {
+	if err := e.room(dst, extHeaderLen(len(s))+len(s)); err != nil {
+		return dst, err
+	}
+	return append(appendExtHeader(dst, len(s), ExtText), s...), nil
+}
+
+// isText reports whether v is ["unicode", s] with s valid UTF-8, the tag
+// and s each a string or a []byte, and returns s's length.
+func isText(v []any) (int, bool) {
+	if len(v) != 2 {
+		return 0, false
+	}
+	switch tag := v[0].(type) {
+	case string:
+		if tag != unicodeTag {
+			return 0, false
+		}
+	case []byte:
+		if string(tag) != unicodeTag {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	switch s := v[1].(type) {
+	case string:
+		return len(s), utf8.ValidString(s)
+	case []byte:
+		return len(s), utf8.Valid(s)
+	}
+	return 0, false
+}
+
 func (e *encoder) appendList(dst []byte, v []any, depth int) ([]byte, error) {
+	if n, ok := isText(v); ok {
+		if err := e.checkText(n, depth); err != nil {
+			return dst, err
+		}
+		if s, ok := v[1].(string); ok {
+			return appendText(e, dst, s)
+		}
+		return appendText(e, dst, v[1].([]byte))
+	}
 	if depth >= e.lim.MaxDepth {
 		return dst, fmt.Errorf("%w: %w: lists nested more than %d deep (cyclic list?)", banana.ErrUnencodable, banana.ErrTooDeep, e.lim.MaxDepth)
 	}

@@ -1,14 +1,17 @@
 package native
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/token"
 )
 
 // fuzzLimits are small, so that the fuzzer reaches every limit quickly.
@@ -28,6 +31,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(hx(f, "c6 ff ff ff ff 00"))
 	f.Add(hx(f, "c7 39 01 00 ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff"))
 	f.Add(hx(f, "a3 61 62 63 ca 3f 80 00 00"))
+	addTextSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, rest, err := DecodeBytes(data, fuzzLimits)
 
@@ -83,11 +87,26 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte{1, 56, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1})
 	f.Add([]byte{2, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{0, 0x80, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{10, 0, 3, 'a', 'b', 'c'})
+	f.Add([]byte{5, 3, 10, 1, 1, 'k', 10, 0, 2, 0xc3, 0xa9, 10, 0, 1, 0xff})
+	f.Add([]byte{5, 2, 10, 0, 7, 'u', 'n', 'i', 'c', 'o', 'd', 'e', 5, 2, 4, 7, 'u', 'n', 'i', 'c', 'o', 'd', 'e', 10, 1, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v := buildExpr(&data, 0)
 		enc, err := Append(nil, v, banana.Limits{})
 		if err != nil {
 			t.Fatalf("Append(%v): %v", v, err)
+		}
+		// The token Writer, given the tokens or Text, writes the same.
+		for _, write := range []func(w *Writer) error{
+			func(w *Writer) error { return token.WriteExpr(w, v) },
+			func(w *Writer) error { return textWriter(w, v) },
+		} {
+			var w Writer
+			w.Reset(nil, banana.Limits{})
+			_ = write(&w)
+			if got, err := w.Result(); err != nil || !bytes.Equal(got, enc) {
+				t.Fatalf("Writer gave %x, %v; Append %x", got, err, enc)
+			}
 		}
 		got, rest, err := DecodeBytes(enc, banana.Limits{})
 		if err != nil || len(rest) != 0 {
@@ -133,7 +152,7 @@ func buildExpr(b *[]byte, depth int) any {
 		copy(buf[:], take(8))
 		return binary.BigEndian.Uint64(buf[:])
 	}
-	switch op := next() % 10; op {
+	switch op := next() % 11; op {
 	case 0:
 		return int64(u64())
 	case 1:
@@ -166,7 +185,26 @@ func buildExpr(b *[]byte, depth int) any {
 		return int32(u64())
 	case 8:
 		return math.Float32frombits(uint32(u64()))
+	case 10:
+		// Text, or something close to it.
+		var tag any = "unicode"
+		if next()%2 == 1 {
+			tag = []byte("unicode")
+		}
+		return []any{tag, string(take(int(next()) % 300))}
 	default:
 		return next()%2 == 0
+	}
+}
+
+// addTextSeeds adds encodings of text, good and bad, to a fuzz corpus.
+func addTextSeeds(f *testing.F) {
+	for _, s := range []string{
+		"d4 02 69", "c7 00 02", "c7 06 02 72 65 63 6f 72 64", "d6 02 c3 a9 21 21",
+		"c8 00 01 02 69", "c9 00 00 00 01 02 69", "d4 02 ff", "c7 03 02 61 ed a0",
+		"92 d4 02 69 07", "94 aa 64 69 63 74 69 6f 6e 61 72 79 92 d4 02 69 07 92 d4 02 73 c7 06 02 72 65 63 6f 72 64 92 d4 02 66 cb 3f f8 00 00 00 00 00 00",
+		"91 91 91 91 91 91 91 91 d4 02 69", "c7 c8 02" + strings.Repeat(" 61", 200), "c7 c9 02" + strings.Repeat(" 61", 201),
+	} {
+		f.Add(hx(f, s))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/braidkit/braid/jelly/banana"
 	"github.com/stretchr/testify/require"
@@ -147,6 +148,16 @@ func libDecode(dec *msgpack.Decoder, depth int) (any, error) {
 		id, n, err := dec.DecodeExtHeader()
 		if err != nil {
 			return nil, err
+		}
+		if id == ExtText {
+			b := make([]byte, n)
+			if err := dec.ReadFull(b); err != nil {
+				return nil, err
+			}
+			if !utf8.Valid(b) {
+				return nil, fmt.Errorf("text extension %x is not UTF-8", b)
+			}
+			return []any{[]byte("unicode"), b}, nil
 		}
 		if id != ExtBigInt || n < 2 || n > 57 {
 			return nil, fmt.Errorf("ext %d of %d bytes", id, n)

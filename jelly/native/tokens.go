@@ -13,158 +13,6 @@ import (
 	"github.com/braidkit/braid/jelly/token"
 )
 
-// Writer appends expressions to a byte slice token by token
-// (token.Writer), producing exactly the bytes Append produces for the same
-// expression, with the same limits. The zero Writer is not ready: call
-// Reset first.
-type Writer struct {
-	e    encoder
-	lim  banana.Limits
-	buf  []byte
-	nest token.Nesting
-	err  error
-}
-
-var _ token.Writer = (*Writer)(nil)
-
-// Reset makes w append to dst with limits l (zero fields take their
-// defaults). MaxExpression applies to everything written after Reset.
-func (w *Writer) Reset(dst []byte, l banana.Limits) {
-	w.lim = l.WithDefaults()
-	w.e = encoder{lim: &w.lim, start: len(dst)}
-	w.buf = dst
-	w.nest.Reset()
-	w.err = nil
-}
-
-// Result returns the extended slice. If a token was refused, or the last
-// expression is incomplete, it returns the slice given to Reset (same
-// length, nothing half-written) and the error.
-func (w *Writer) Result() ([]byte, error) {
-	if w.err == nil && w.nest.Depth() > 0 {
-		w.err = fmt.Errorf("%w: incomplete expression (%d lists open)", banana.ErrUnencodable, w.nest.Depth())
-	}
-	if w.err != nil {
-		return w.buf[:w.e.start], w.err
-	}
-	return w.buf, nil
-}
-
-func (w *Writer) set(b []byte, err error) error {
-	if err != nil {
-		w.err = err
-		return err
-	}
-	w.buf = b
-	w.nest.Done()
-	return nil
-}
-
-// List implements token.Writer.
-func (w *Writer) List(n int) error {
-	if w.err != nil {
-		return w.err
-	}
-	if w.nest.Depth() >= w.lim.MaxDepth {
-		w.err = fmt.Errorf("%w: %w: lists nested more than %d deep (cyclic list?)", banana.ErrUnencodable, banana.ErrTooDeep, w.lim.MaxDepth)
-		return w.err
-	}
-	if n > w.lim.MaxList || uint64(n) > math.MaxUint32 {
-		w.err = fmt.Errorf("%w: list of %d elements is longer than the limit of %d", banana.ErrTooLarge, n, w.lim.MaxList)
-		return w.err
-	}
-	dst := w.buf
-	switch {
-	case n <= 15:
-		if err := w.e.room(dst, 1); err != nil {
-			w.err = err
-			return err
-		}
-		dst = append(dst, cFixArray|byte(n))
-	case n <= math.MaxUint16:
-		if err := w.e.room(dst, 3); err != nil {
-			w.err = err
-			return err
-		}
-		dst = binary.BigEndian.AppendUint16(append(dst, cArray16), uint16(n))
-	default:
-		if err := w.e.room(dst, 5); err != nil {
-			w.err = err
-			return err
-		}
-		dst = binary.BigEndian.AppendUint32(append(dst, cArray32), uint32(n))
-	}
-	w.buf = dst
-	if n == 0 {
-		w.nest.Done()
-	} else {
-		w.nest.Push(n)
-	}
-	return nil
-}
-
-// Int implements token.Writer.
-func (w *Writer) Int(v int64) error {
-	if w.err != nil {
-		return w.err
-	}
-	return w.set(w.e.appendInt64(w.buf, v))
-}
-
-// Uint implements token.Writer.
-func (w *Writer) Uint(v uint64) error {
-	if w.err != nil {
-		return w.err
-	}
-	return w.set(w.e.appendUint64(w.buf, v))
-}
-
-// Big implements token.Writer.
-func (w *Writer) Big(v *big.Int) error {
-	if w.err != nil {
-		return w.err
-	}
-	return w.set(w.e.appendBig(w.buf, v))
-}
-
-// Float implements token.Writer.
-func (w *Writer) Float(v float64) error {
-	if w.err != nil {
-		return w.err
-	}
-	return w.set(w.e.appendFloat(w.buf, v))
-}
-
-// Bytes implements token.Writer.
-func (w *Writer) Bytes(v []byte) error {
-	if w.err != nil {
-		return w.err
-	}
-	dst, err := w.e.appendStrHeader(w.buf, len(v), len(v) <= maxFixStr && utf8.Valid(v))
-	if err != nil {
-		w.err = err
-		return err
-	}
-	w.buf = append(dst, v...)
-	w.nest.Done()
-	return nil
-}
-
-// String implements token.Writer.
-func (w *Writer) String(v string) error {
-	if w.err != nil {
-		return w.err
-	}
-	dst, err := w.e.appendStrHeader(w.buf, len(v), len(v) <= maxFixStr && utf8.ValidString(v))
-	if err != nil {
-		w.err = err
-		return err
-	}
-	w.buf = append(dst, v...)
-	w.nest.Done()
-	return nil
-}
-
 // Reader walks the tokens of msgpack-encoded expressions held in memory
 // (token.Reader). It expects input as ReadFrame returns it; malformed
 // input gives an error wrapping banana.ErrProtocol, never a panic.
@@ -172,7 +20,7 @@ type Reader struct {
 	b []byte
 }
 
-var _ token.Reader = (*Reader)(nil)
+var _ token.PrefixReader = (*Reader)(nil)
 
 // Reset makes r read b.
 func (r *Reader) Reset(b []byte) { r.b = b }
@@ -217,57 +65,91 @@ func (r *Reader) list(n uint64, t *token.Token) error {
 	return nil
 }
 
-// Next implements token.Reader.
+// Next implements token.Reader. It returns text (ExtText) as a
+// token.Text, whose payload it has checked to be valid UTF-8.
 func (r *Reader) Next(t *token.Token) error {
 	b := r.b
 	if len(b) == 0 {
 		return token.ErrEnd
 	}
 	c := b[0]
-	// The formats PB sends most, decoded inline.
-	switch {
-	case c <= cPosFixMax:
-		*t = token.Token{Kind: token.Int, Int: int64(c)}
+	// The formats PB sends most, decoded inline; only the fields of the
+	// token's kind are set.
+	switch c >> 4 {
+	case 0, 1, 2, 3, 4, 5, 6, 7: // positive fixint
+		t.Kind, t.Int = token.Int, int64(c)
 		r.b = b[1:]
 		return nil
-	case c >= cFixStr && c < cNil:
-		n := int(c&0x1f) + 1
-		if n > len(b) {
-			r.b = b[1:]
-			return errTruncated
-		}
-		*t = token.Token{Kind: token.Bytes, Bytes: b[1:n:n]}
-		r.b = b[n:]
+	case 0xe, 0xf: // negative fixint
+		t.Kind, t.Int = token.Int, int64(int8(c))
+		r.b = b[1:]
 		return nil
-	case c >= cFixArray && c < cFixStr:
+	case 0x9: // fixarray
 		n := int(c & 0x0f)
 		r.b = b[1:]
 		if n > len(b)-1 {
 			return errTruncated
 		}
-		*t = token.Token{Kind: token.List, N: n}
+		t.Kind, t.N = token.List, n
 		return nil
-	case c == cFloat64:
-		if len(b) < 9 {
+	case 0xa, 0xb: // fixstr
+		n := int(c&0x1f) + 1
+		if n > len(b) {
 			r.b = b[1:]
 			return errTruncated
 		}
-		*t = token.Token{Kind: token.Float, Float: math.Float64frombits(binary.BigEndian.Uint64(b[1:]))}
-		r.b = b[9:]
+		t.Kind, t.Bytes = token.Bytes, b[1:n:n]
+		r.b = b[n:]
 		return nil
-	case c >= cNegFixMin:
-		*t = token.Token{Kind: token.Int, Int: int64(int8(c))}
-		r.b = b[1:]
-		return nil
+	}
+	switch c {
+	case cFloat64:
+		if len(b) >= 9 {
+			t.Kind, t.Float = token.Float, math.Float64frombits(binary.BigEndian.Uint64(b[1:]))
+			r.b = b[9:]
+			return nil
+		}
+	case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16:
+		if n := 2 + 1<<(c-cFixExt1); len(b) >= n && int8(b[1]) == ExtText {
+			r.b = b[n:]
+			return text(b[2:n:n], t)
+		}
+	case cExt8:
+		if len(b) >= 3 && int8(b[2]) == ExtText {
+			if n := 3 + int(b[1]); len(b) >= n {
+				r.b = b[n:]
+				return text(b[3:n:n], t)
+			}
+		}
 	}
 	r.b = b[1:]
 	return r.next(c, t)
 }
 
+// Prefix implements token.PrefixReader.
+func (r *Reader) Prefix(p *token.Prefix) bool {
+	enc := p.Encoding(token.SlotNative, encodePrefix)
+	if len(r.b) < len(enc) || string(r.b[:len(enc)]) != string(enc) {
+		return false
+	}
+	r.b = r.b[len(enc):]
+	return true
+}
+
+var errBadText = fmt.Errorf("%w: text extension that is not valid UTF-8", banana.ErrProtocol)
+
+// text makes t the text token for payload p.
+func text(p []byte, t *token.Token) error {
+	if !validText(p) {
+		return errBadText
+	}
+	t.Kind, t.Bytes = token.Text, p
+	return nil
+}
+
 // next is Next for the less common formats; c is the first byte, already
 // consumed.
 func (r *Reader) next(c byte, t *token.Token) error {
-	*t = token.Token{}
 	switch {
 	case c >= cFixArray && c < cFixStr:
 		return r.list(uint64(c&0x0f), t)
@@ -330,6 +212,11 @@ func (r *Reader) ext(n uint64, t *token.Token) error {
 	typ, ok := r.uint(1)
 	if !ok {
 		return errTruncated
+	}
+	if int8(typ) == ExtText && n <= uint64(len(r.b)) {
+		p := r.b[:n:n]
+		r.b = r.b[n:]
+		return text(p, t)
 	}
 	if int8(typ) != ExtBigInt || n < 2 || n > maxBigPayload || n > uint64(len(r.b)) {
 		return fmt.Errorf("%w: bad msgpack extension", banana.ErrProtocol)
@@ -490,29 +377,29 @@ func (d *Decoder) frame(dst []byte) ([]byte, error) {
 				if err != nil {
 					return dst, err
 				}
-				if int8(typ) != ExtBigInt {
+				var check func(n uint64) error
+				switch int8(typ) {
+				case ExtBigInt:
+					check = d.checkBig
+				case ExtText:
+					check = func(n uint64) error { return d.checkText(n, len(open)) }
+				default:
 					return dst, protoErr("msgpack extension type %d is not an expression", int8(typ))
 				}
-				if n > maxBigPayload {
-					return dst, fmt.Errorf("%w: integer of %d bytes exceeds %d bits (%w)",
-						banana.ErrProtocol, n-1, MaxIntBits, banana.ErrTooLarge)
-				}
-				if n < 2 {
-					return dst, protoErr("integer extension of %d bytes (want a sign byte and a magnitude)", n)
-				}
-				if int(n) > d.lim.MaxExpression-d.n {
-					return dst, d.tooLong()
+				if err := check(n); err != nil {
+					return dst, err
 				}
 				at := len(dst)
 				if dst, err = readFull(d.r, dst, int(n)); err != nil {
 					return dst, bodyErr(err)
 				}
 				d.n += int(n)
-				if dst[at] > 1 {
-					return dst, protoErr("integer extension with sign byte 0x%02x (want 0 or 1)", dst[at])
-				}
-				if dst[at+1] == 0 {
-					return dst, protoErr("integer extension with a leading zero byte")
+				if int8(typ) == ExtText {
+					if !validUTF8(dst[at:]) {
+						return dst, errBadText
+					}
+				} else if err := checkBigPayload(dst[at:]); err != nil {
+					return dst, err
 				}
 			case cNil:
 				return dst, protoErr("msgpack nil is not an expression")
@@ -572,29 +459,40 @@ func (d *Decoder) frame(dst []byte) ([]byte, error) {
 // pass every check, closing the lists they complete, and returns how many
 // bytes they take and whether they complete the frame. It stops, before
 // it, at an element that is cut off by the end of buf, that breaks a limit
-// or that is anything but an int, float, str/bin or array: frame reads
-// that one byte by byte, with the exact errors. It counts d.n as frame
-// does.
+// or that is anything but an int, float, str/bin, array or valid text:
+// frame reads that one byte by byte, with the exact errors. It counts d.n
+// as frame does.
 func (d *Decoder) scan(buf []byte, open []int) (int, bool, []int) {
-	i, n := 0, d.n
-	maxExpr, maxStr, maxList, maxDepth := d.lim.MaxExpression, d.lim.MaxString, d.lim.MaxList, d.lim.MaxDepth
-	defer func() { d.n = n }()
+	// Every element must end by the end of buf and by MaxExpression. The
+	// limits are read from d where needed, which leaves the registers to
+	// the loop.
+	buf = buf[:min(len(buf), d.lim.MaxExpression-d.n)]
+	// top is the count of members still to come in the innermost open
+	// list, 0 when none is open; open holds those of the lists around it.
+	top := 0
+	if len(open) > 0 {
+		top = open[len(open)-1]
+		open = open[:len(open)-1]
+	}
+	i := 0
 	for i < len(buf) {
 		c := buf[i]
-		var size, listN int // size: the element's bytes; listN: a list's members
-		isList := false
-		switch {
-		case c <= cPosFixMax || c >= cNegFixMin:
+		var size, list int // the element's bytes; a list's member count
+		switch c >> 4 {
+		case 0, 1, 2, 3, 4, 5, 6, 7, 0xe, 0xf: // fixint
 			size = 1
-		case c >= cFixStr && c < cNil:
+		case 0xa, 0xb: // fixstr
 			size = 1 + int(c&0x1f)
-			if int(c&0x1f) > maxStr {
-				return i, false, open
+			if size > d.lim.MaxString+1 {
+				goto stop
 			}
-		case c >= cFixArray && c < cFixStr:
-			size, listN, isList = 1, int(c&0x0f), true
+		case 0x9: // fixarray
+			size, list = 1, int(c&0x0f)
+			goto openList
 		default:
-			rest := buf[i+1:]
+			var hdr int
+			var k uint64
+			ok := false
 			switch c {
 			case cFloat64, cUint64, cInt64:
 				size = 9
@@ -604,80 +502,137 @@ func (d *Decoder) scan(buf []byte, open []int) (int, bool, []int) {
 				size = 3
 			case cUint8, cInt8:
 				size = 2
-			case cStr8, cBin8:
-				if len(rest) < 1 {
-					return i, false, open
+			case cStr8, cBin8, cStr16, cBin16, cStr32, cBin32:
+				if hdr, k, ok = header(buf[i+1:], c); !ok || k > uint64(d.lim.MaxString) {
+					goto stop
 				}
-				l := int(rest[0])
-				if l > maxStr {
-					return i, false, open
+				size = hdr + int(k)
+			case cArray16, cArray32:
+				if hdr, k, ok = header(buf[i+1:], c); !ok || k > uint64(d.lim.MaxList) {
+					goto stop
 				}
-				size = 2 + l
-			case cStr16, cBin16:
-				if len(rest) < 2 {
-					return i, false, open
+				size, list = hdr, int(k)
+				goto openList
+			case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16, cExt8, cExt16, cExt32:
+				// Text, a list of two at this depth; ExtBigInt is left to
+				// frame.
+				if c >= cFixExt1 {
+					hdr, k, ok = 2, uint64(fixExtLen[c&7]), i+1 < len(buf)
+				} else {
+					hdr, k, ok = header(buf[i+1:], c)
 				}
-				l := int(binary.BigEndian.Uint16(rest))
-				if l > maxStr {
-					return i, false, open
+				if !ok || int8(buf[i+hdr-1]) != ExtText || k > uint64(len(buf)-i-hdr) || int(k) > d.textMax ||
+					depth(top, open) >= d.lim.MaxDepth {
+					goto stop
 				}
-				size = 3 + l
-			case cStr32, cBin32:
-				if len(rest) < 4 {
-					return i, false, open
+				size = hdr + int(k)
+				if !ascii(buf[i+hdr:], int(k)) && !utf8.Valid(buf[i+hdr:i+size]) {
+					goto stop
 				}
-				l := uint64(binary.BigEndian.Uint32(rest))
-				if l > uint64(maxStr) {
-					return i, false, open
-				}
-				size = 5 + int(l)
-			case cArray16:
-				if len(rest) < 2 {
-					return i, false, open
-				}
-				size, listN, isList = 3, int(binary.BigEndian.Uint16(rest)), true
-			case cArray32:
-				if len(rest) < 4 {
-					return i, false, open
-				}
-				l := uint64(binary.BigEndian.Uint32(rest))
-				if l > uint64(maxList) {
-					return i, false, open
-				}
-				size, listN, isList = 5, int(l), true
 			default:
-				return i, false, open
+				goto stop
 			}
 		}
-		if size > len(buf)-i || size > maxExpr-n {
-			return i, false, open
+		// A complete element.
+		if size > len(buf)-i {
+			break
 		}
-		if isList {
-			if listN > maxList || len(open) >= maxDepth || listN > maxExpr-n-size {
-				return i, false, open
-			}
-			i += size
-			n += size
-			if listN > 0 {
-				open = append(open, listN)
-				continue
-			}
-		} else {
-			i += size
-			n += size
-		}
+		i += size
+	closeLists:
 		for {
-			if len(open) == 0 {
-				return i, true, open
-			}
-			open[len(open)-1]--
-			if open[len(open)-1] > 0 {
+			if top > 1 {
+				top--
 				break
 			}
+			if top == 0 || len(open) == 0 {
+				// The frame is complete.
+				d.n += i
+				return i, true, open[:0]
+			}
+			top = open[len(open)-1]
 			open = open[:len(open)-1]
 		}
+		continue
+	openList:
+		// Every member takes a byte at least.
+		if size > len(buf)-i || list > d.lim.MaxList || depth(top, open) >= d.lim.MaxDepth ||
+			list > d.lim.MaxExpression-d.n-i-size {
+			break
+		}
+		i += size
+		if list == 0 {
+			goto closeLists
+		}
+		if top > 0 {
+			open = append(open, top)
+		}
+		top = list
 	}
+stop:
+	if top > 0 {
+		open = append(open, top)
+	}
+	d.n += i
 	return i, false, open
+}
+
+// fixExtLen is the payload length of fixext formats, by format byte & 7
+// (cFixExt1 is 0xd4).
+var fixExtLen = [8]int{4: 1, 5: 2, 6: 4, 7: 8, 0: 16}
+
+// asciiMask[n] selects the top bits of n bytes.
+var asciiMask = [9]uint64{0, 0x80, 0x8080, 0x808080, 0x80808080, 0x8080808080, 0x808080808080, 0x80808080808080, 0x8080808080808080}
+
+// ascii reports whether the first n bytes of b are ASCII; when it cannot
+// tell quickly it reports false.
+func ascii(b []byte, n int) bool {
+	return n < len(asciiMask) && len(b) >= 8 && binary.LittleEndian.Uint64(b)&asciiMask[n] == 0
+}
+
+// depth is the number of open lists for scan.
+func depth(top int, open []int) int {
+	if top > 0 {
+		return len(open) + 1
+	}
+	return 0
+}
+
+// header reads the header of a str, bin, array or extension element whose
+// first byte c is not in b (the bytes after it), and returns the length
+// of the whole header (c included) and the length it announces. ok is
+// false when b does not hold the whole header.
+func header(b []byte, c byte) (hdr int, n uint64, ok bool) {
+	var size int
+	switch c {
+	case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16:
+		// The type byte only.
+		return 2, 1 << (c - cFixExt1), len(b) >= 1
+	case cStr8, cBin8:
+		size = 1
+	case cExt8:
+		size = 1
+		hdr = 1
+	case cStr16, cBin16, cArray16:
+		size = 2
+	case cExt16:
+		size, hdr = 2, 1
+	case cStr32, cBin32, cArray32:
+		size = 4
+	case cExt32:
+		size, hdr = 4, 1
+	}
+	if len(b) < size+hdr {
+		return 0, 0, false
+	}
+	switch size {
+	case 1:
+		n = uint64(b[0])
+	case 2:
+		n = uint64(binary.BigEndian.Uint16(b))
+	default:
+		n = uint64(binary.BigEndian.Uint32(b))
+	}
+	return 1 + size + hdr, n, true
 }
 
 // readFull appends n bytes from r to dst, growing dst only as the bytes
@@ -696,33 +651,4 @@ func readFull(r io.Reader, dst []byte, n int) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-// Prefix appends a token.Prefix from its cached encoding
-// (token.PrefixWriter); the result is the same as writing its tokens.
-func (w *Writer) Prefix(p *token.Prefix) error {
-	if w.err != nil {
-		return w.err
-	}
-	enc := p.Encoding(token.SlotNative, func(toks []token.Token) []byte {
-		var s Writer
-		s.Reset(nil, banana.Limits{})
-		_ = token.WriteTokens(&s, toks)
-		return s.buf // a prefix leaves lists open
-	})
-	toks := p.Tokens()
-	listDepth, maxList, maxString := p.Needs()
-	if w.nest.Depth()+listDepth >= w.lim.MaxDepth || maxList > w.lim.MaxList || maxString > w.lim.MaxString ||
-		len(enc) > w.lim.MaxExpression-(len(w.buf)-w.e.start) {
-		return p.Replay(w)
-	}
-	w.buf = append(w.buf, enc...)
-	for i := range toks {
-		if toks[i].Kind == token.List && toks[i].N > 0 {
-			w.nest.Push(toks[i].N)
-		} else {
-			w.nest.Done()
-		}
-	}
-	return nil
 }

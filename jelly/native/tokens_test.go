@@ -71,6 +71,7 @@ func FuzzTokens(f *testing.F) {
 	f.Add(hx(f, "c6 ff ff ff ff 00"))
 	f.Add(hx(f, "a3 61 62 63 ca 3f 80 00 00"))
 	f.Add(hx(f, "c7 09 01 00 ff ff ff ff ff ff ff ff"))
+	addTextSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkTokens(t, data, fuzzLimits)
 		checkTokens(t, data, banana.Limits{})

@@ -10,6 +10,13 @@
 // message), so that jelly can decode it straight into typed Go values.
 // Both produce and accept exactly the bytes the codec's Append and Decoder
 // do. ReadExpr builds the ordinary expression tree from a Reader.
+//
+// Text, the expression ["unicode", s] that jelly writes for every Go
+// string, has optional short cuts on both sides: a Writer may implement
+// TextWriter to take it in one call, and a Reader may return it as one
+// Text token (package native does both, as it has a compact encoding for
+// it). Everything else sees the three tokens List(2), Bytes("unicode"),
+// Bytes(s).
 package token
 
 import (
@@ -48,9 +55,14 @@ const (
 	Big          // Big holds an integer that does not fit in an int64
 	Float        // Float holds the value
 	Bytes        // Bytes holds the byte string (it aliases the reader's input)
+	// Text stands for the three tokens of the expression ["unicode", s]
+	// (a list of two byte strings, the first "unicode"): Bytes holds s,
+	// which is valid UTF-8 (a Reader checks it).
+	Text
 )
 
-// Token is one token read by a Reader.
+// Token is one token read by a Reader. Only the fields that its Kind
+// names are meaningful: a Reader may leave the others as they were.
 type Token struct {
 	Kind  Kind
 	N     int // List: the member count
@@ -63,7 +75,8 @@ type Token struct {
 }
 
 // Reader returns the tokens of in-memory expressions, in order. Next
-// returns ErrEnd when the input is exhausted.
+// returns ErrEnd when the input is exhausted. A Reader may return a Text
+// token in place of the three tokens of ["unicode", s].
 type Reader interface {
 	Next(t *Token) error
 }
@@ -125,6 +138,8 @@ func (b *ExprBuilder) fromToken(r Reader, t *Token) (any, error) {
 		return t.Float, nil
 	case Bytes:
 		return b.bytes(t.Bytes), nil
+	case Text:
+		return []any{b.bytes(unicodeTag), b.bytes(t.Bytes)}, nil
 	case List:
 		n := t.N
 		l := make([]any, n)
@@ -145,6 +160,24 @@ func (b *ExprBuilder) fromToken(r Reader, t *Token) (any, error) {
 	}
 	return nil, errors.New("token: invalid token")
 }
+
+// unicodeTag is the first member of a Text expression.
+var unicodeTag = []byte("unicode")
+
+// TextWriter is implemented by Writers that take text, the expression
+// ["unicode", s], in one call (package native encodes it compactly).
+type TextWriter interface {
+	Writer
+	// Text writes ["unicode", s]: the same bytes, with the same limits,
+	// as List(2), String("unicode"), String(s). If s is not valid UTF-8
+	// it writes nothing and returns ErrNotText, after which the Writer is
+	// as it was.
+	Text(s string) error
+}
+
+// ErrNotText is returned by TextWriter.Text for a string that is not
+// valid UTF-8.
+var ErrNotText = errors.New("token: text is not valid UTF-8")
 
 // WriteExpr writes an expression tree to w: the types the codecs' Append
 // functions accept (every Go integer type, bool as 1 or 0, *big.Int,
@@ -214,6 +247,11 @@ type Prefix struct {
 	enc  [numSlots]atomic.Pointer[[]byte]
 	// What the tokens need of a Writer's limits, for Needs.
 	listDepth, maxList, maxString int
+	// What the tokens do to a Nesting, for Nesting.Apply: they complete
+	// done elements of the list open before them, then leave lists open
+	// with these member counts still to come (outermost first).
+	done  int
+	opens []int
 }
 
 // Encoding slots, one per codec and dialect whose Writer caches Prefix
@@ -243,6 +281,23 @@ func NewPrefix(f func(w Writer)) *Prefix {
 			}
 		case Bytes:
 			p.maxString = max(p.maxString, len(t.Bytes))
+		}
+		// The nesting effect: the members still to come in the lists p
+		// leaves open, and the elements it completes outside them.
+		if t.Kind == List && t.N > 0 {
+			p.opens = append(p.opens, t.N)
+			continue
+		}
+		for {
+			if len(p.opens) == 0 {
+				p.done++
+				break
+			}
+			p.opens[len(p.opens)-1]--
+			if p.opens[len(p.opens)-1] > 0 {
+				break
+			}
+			p.opens = p.opens[:len(p.opens)-1]
 		}
 	}
 	return p
@@ -290,6 +345,12 @@ func WriteTokens(w Writer, toks []Token) error {
 			err = w.Float(t.Float)
 		case Bytes:
 			err = w.Bytes(t.Bytes)
+		case Text:
+			if err = w.List(2); err == nil {
+				if err = w.Bytes(unicodeTag); err == nil {
+					err = w.Bytes(t.Bytes)
+				}
+			}
 		}
 		if err != nil {
 			return err
@@ -325,6 +386,19 @@ func (r *recorder) String(s string) error {
 type PrefixWriter interface {
 	Writer
 	Prefix(p *Prefix) error
+}
+
+// PrefixReader is implemented by Readers that can take a Prefix in one
+// step, by comparing their input with the Prefix's cached encoding.
+type PrefixReader interface {
+	Reader
+	// Prefix reports whether the input continues with exactly the bytes
+	// the codec's Writer writes for p, and if so consumes them: the next
+	// tokens were p's (read as a Reader would return them, so perhaps
+	// with a Text token standing for three of them). When it reports
+	// false nothing is consumed; the tokens may still be p's, encoded
+	// differently.
+	Prefix(p *Prefix) bool
 }
 
 // WritePrefix writes p to w, from its cached encoding when w supports it.
@@ -376,6 +450,17 @@ func (n *Nesting) Push(count int) {
 		n.open = append(n.open, n.top)
 	}
 	n.top = count
+}
+
+// Apply records that the tokens of p were written, as calling Push and
+// Done for each of them would.
+func (n *Nesting) Apply(p *Prefix) {
+	for range p.done {
+		n.Done()
+	}
+	for _, c := range p.opens {
+		n.Push(c)
+	}
 }
 
 // Depth is the number of open lists.

@@ -1,0 +1,338 @@
+package native
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/big"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/token"
+)
+
+// Writer appends expressions to a byte slice token by token
+// (token.Writer), producing exactly the bytes Append produces for the same
+// expression, with the same limits. In particular the tokens List(2),
+// Bytes("unicode"), Bytes(s) with s valid UTF-8 give ExtText, as Append
+// does for that list; Text (token.TextWriter) writes the same in one
+// call. The zero Writer is not ready: call Reset first.
+type Writer struct {
+	e    encoder
+	lim  banana.Limits
+	buf  []byte
+	nest token.Nesting
+	err  error
+
+	// A list of two that may turn out to be text, written as ExtText
+	// once its second member arrives: pend is pendList after its header,
+	// at buf[textAt], and pendTag after the tag "unicode" too. tagOver
+	// records that the tag broke MaxExpression, an error unless the list
+	// is folded into the shorter ExtText.
+	pend    uint8
+	tagOver bool
+	textAt  int
+}
+
+const (
+	pendNone = iota
+	pendList
+	pendTag
+)
+
+var (
+	_ token.TextWriter   = (*Writer)(nil)
+	_ token.PrefixWriter = (*Writer)(nil)
+)
+
+// Reset makes w append to dst with limits l (zero fields take their
+// defaults). MaxExpression applies to everything written after Reset.
+func (w *Writer) Reset(dst []byte, l banana.Limits) {
+	w.lim = l.WithDefaults()
+	w.e = encoder{lim: &w.lim, start: len(dst)}
+	w.buf = dst
+	w.nest.Reset()
+	w.err = nil
+	w.pend, w.tagOver = pendNone, false
+}
+
+// Result returns the extended slice. If a token was refused, or the last
+// expression is incomplete, it returns the slice given to Reset (same
+// length, nothing half-written) and the error.
+func (w *Writer) Result() ([]byte, error) {
+	if w.err == nil && w.nest.Depth() > 0 {
+		w.err = fmt.Errorf("%w: incomplete expression (%d lists open)", banana.ErrUnencodable, w.nest.Depth())
+	}
+	if w.err != nil {
+		return w.buf[:w.e.start], w.err
+	}
+	return w.buf, nil
+}
+
+func (w *Writer) fail(err error) error {
+	w.err = err
+	return err
+}
+
+// settle ends a pending text list that the next token shows is not text:
+// the tag written in it must then have fitted.
+func (w *Writer) settle() error {
+	if w.pend == pendTag && w.tagOver {
+		return w.fail(w.e.tooLarge())
+	}
+	w.pend = pendNone
+	return nil
+}
+
+func (w *Writer) set(b []byte, err error) error {
+	if err != nil {
+		return w.fail(err)
+	}
+	w.buf = b
+	w.nest.Done()
+	return nil
+}
+
+// List implements token.Writer.
+func (w *Writer) List(n int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.pend != pendNone {
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	if w.nest.Depth() >= w.lim.MaxDepth {
+		return w.fail(fmt.Errorf("%w: %w: lists nested more than %d deep (cyclic list?)", banana.ErrUnencodable, banana.ErrTooDeep, w.lim.MaxDepth))
+	}
+	if n > w.lim.MaxList || uint64(n) > math.MaxUint32 {
+		return w.fail(fmt.Errorf("%w: list of %d elements is longer than the limit of %d", banana.ErrTooLarge, n, w.lim.MaxList))
+	}
+	dst := w.buf
+	switch {
+	case n <= 15:
+		if err := w.e.room(dst, 1); err != nil {
+			return w.fail(err)
+		}
+		dst = append(dst, cFixArray|byte(n))
+	case n <= math.MaxUint16:
+		if err := w.e.room(dst, 3); err != nil {
+			return w.fail(err)
+		}
+		dst = binary.BigEndian.AppendUint16(append(dst, cArray16), uint16(n))
+	default:
+		if err := w.e.room(dst, 5); err != nil {
+			return w.fail(err)
+		}
+		dst = binary.BigEndian.AppendUint32(append(dst, cArray32), uint32(n))
+	}
+	switch n {
+	case 0:
+		w.nest.Done()
+	case 2:
+		w.pend, w.textAt = pendList, len(w.buf)
+		w.nest.Push(n)
+	default:
+		w.nest.Push(n)
+	}
+	w.buf = dst
+	return nil
+}
+
+// Int implements token.Writer.
+func (w *Writer) Int(v int64) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.pend != pendNone {
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	return w.set(w.e.appendInt64(w.buf, v))
+}
+
+// Uint implements token.Writer.
+func (w *Writer) Uint(v uint64) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.pend != pendNone {
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	return w.set(w.e.appendUint64(w.buf, v))
+}
+
+// Big implements token.Writer.
+func (w *Writer) Big(v *big.Int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.pend != pendNone {
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	return w.set(w.e.appendBig(w.buf, v))
+}
+
+// Float implements token.Writer.
+func (w *Writer) Float(v float64) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.pend != pendNone {
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	return w.set(w.e.appendFloat(w.buf, v))
+}
+
+// Bytes implements token.Writer.
+func (w *Writer) Bytes(v []byte) error { return writeStr(w, v) }
+
+// String implements token.Writer.
+func (w *Writer) String(v string) error { return writeStr(w, v) }
+
+func writeStr[T string | []byte](w *Writer, v T) error {
+	if w.err != nil {
+		return w.err
+	}
+	switch w.pend {
+	case pendList:
+		if asString(v) == unicodeTag {
+			// Perhaps text: the room check waits for the list's second
+			// member, which may fold the list into a shorter ExtText.
+			if err := w.e.checkStr(len(v)); err != nil {
+				return w.fail(err)
+			}
+			w.tagOver = w.e.room(w.buf, 1+len(v)) != nil
+			w.buf = append(append(w.buf, cFixStr|byte(len(v))), v...)
+			w.pend = pendTag
+			w.nest.Done()
+			return nil
+		}
+		w.pend = pendNone
+	case pendTag:
+		if validUTF8(v) {
+			// Text: rewrite the list as ExtText.
+			w.pend = pendNone
+			if err := w.e.checkStr(len(v)); err != nil {
+				return w.fail(err)
+			}
+			dst, err := appendText(&w.e, w.buf[:w.textAt], v)
+			if err != nil {
+				return w.fail(err)
+			}
+			w.buf = dst
+			w.nest.Done()
+			return nil
+		}
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	dst, err := w.e.appendStrHeader(w.buf, len(v), len(v) <= maxFixStr && validUTF8(v))
+	if err != nil {
+		return w.fail(err)
+	}
+	w.buf = append(dst, v...)
+	w.nest.Done()
+	return nil
+}
+
+// Text implements token.TextWriter: it writes ["unicode", s] as ExtText.
+func (w *Writer) Text(s string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !validUTF8(s) {
+		return token.ErrNotText
+	}
+	if w.pend != pendNone {
+		if err := w.settle(); err != nil {
+			return err
+		}
+	}
+	if err := w.e.checkText(len(s), w.nest.Depth()); err != nil {
+		return w.fail(err)
+	}
+	dst, err := appendText(&w.e, w.buf, s)
+	if err != nil {
+		return w.fail(err)
+	}
+	w.buf = dst
+	w.nest.Done()
+	return nil
+}
+
+// Prefix appends a token.Prefix from its cached encoding
+// (token.PrefixWriter); the result is the same as writing its tokens.
+func (w *Writer) Prefix(p *token.Prefix) error {
+	if w.err != nil {
+		return w.err
+	}
+	enc := p.Encoding(token.SlotNative, encodePrefix)
+	listDepth, maxList, maxString := p.Needs()
+	if w.pend != pendNone || w.nest.Depth()+listDepth >= w.lim.MaxDepth || maxList > w.lim.MaxList ||
+		maxString > w.lim.MaxString || len(enc) > w.lim.MaxExpression-(len(w.buf)-w.e.start) {
+		// Near a limit, or inside a list that may be text: token by
+		// token, which gives the same bytes or the exact error.
+		return p.Replay(w)
+	}
+	w.buf = append(w.buf, enc...)
+	w.nest.Apply(p)
+	// A prefix that ends inside a list of two may leave text pending.
+	toks := p.Tokens()
+	if k := len(toks); k > 0 && toks[k-1].Kind == token.List && toks[k-1].N == 2 {
+		w.pend, w.textAt = pendList, len(w.buf)-1
+	} else if k > 1 && toks[k-2].Kind == token.List && toks[k-2].N == 2 &&
+		toks[k-1].Kind == token.Bytes && string(toks[k-1].Bytes) == unicodeTag {
+		w.pend, w.tagOver, w.textAt = pendTag, false, len(w.buf)-2-len(unicodeTag)
+	}
+	return nil
+}
+
+// encodePrefix is the encoding of a token.Prefix's tokens.
+func encodePrefix(toks []token.Token) []byte {
+	var s Writer
+	s.Reset(nil, banana.Limits{})
+	_ = token.WriteTokens(&s, toks)
+	return s.buf // a prefix leaves lists open
+}
+
+// validUTF8 is utf8.Valid, quicker for short ASCII.
+func validUTF8[T string | []byte](s T) bool {
+	if len(s) < 16 {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return utf8.ValidString(asString(s[i:]))
+			}
+		}
+		return true
+	}
+	return utf8.ValidString(asString(s))
+}
+
+// validText is validUTF8 for []byte, small enough to be inlined.
+func validText(b []byte) bool {
+	if len(b) >= 16 {
+		return utf8.Valid(b)
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(b)
+		}
+	}
+	return true
+}
+
+// asString views s as a string without copying it (a slice header starts
+// with the fields of a string header). The result is valid only while
+// s's bytes stay unchanged.
+func asString[T string | []byte](s T) string { return *(*string)(unsafe.Pointer(&s)) }
