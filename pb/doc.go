@@ -55,12 +55,11 @@
 // Each connection has one reading goroutine at a time. Incoming calls are
 // unjellied in arrival order by the reader, which also applies decrefs in
 // order, and the reader then starts each call's handler itself. A handler
-// that runs for longer than about a millisecond (one that blocks, or
-// calls back into the peer and waits) does not hold up the others: a
-// watch notices the busy reader and a new goroutine takes over reading
-// while the handler finishes on the old one. So quick calls cost no
-// goroutine, and the calls behind a slow one wait at most a few
-// milliseconds. Braid guarantees that calls start in arrival order but
+// that runs for longer than a few milliseconds (one that blocks, or calls
+// back into the peer and waits) does not hold up the others: a watch
+// notices the busy reader and a new goroutine takes over reading while
+// the handler finishes on the old one. So quick calls cost no goroutine,
+// and the calls behind a slow one wait about 10 ms at most. Braid guarantees that calls start in arrival order but
 // not that they finish in it; a client that needs one call to see
 // another's effect waits for its answer first (as a synchronous client
 // does). At most Limits.MaxInFlight calls run at once per connection;
