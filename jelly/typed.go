@@ -30,6 +30,32 @@ type TypedDecoder struct {
 	depth int
 	max   int // o.maxDepth()
 	tok   token.Token
+	// arena holds the bytes of short decoded strings: each is carved
+	// from the current block and never written again, so many short
+	// strings cost one allocation per block instead of one each.
+	arena []byte
+}
+
+const (
+	// arenaString is the longest string decoded into the arena.
+	arenaString = 64
+	// arenaBlock is the size of one arena block. A string kept after its
+	// message keeps its block alive, so blocks are small.
+	arenaBlock = 1024
+)
+
+// str returns b as a new string, carved from the arena when short.
+func (d *TypedDecoder) str(b []byte) string {
+	n := len(b)
+	if n == 0 || n > arenaString {
+		return string(b)
+	}
+	if cap(d.arena)-len(d.arena) < n {
+		d.arena = make([]byte, 0, arenaBlock)
+	}
+	i := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[i], n)
 }
 
 // Tags the TypedDecoder understands.
@@ -401,7 +427,7 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			if !text && (tk.Kind != token.Bytes || !utf8.Valid(tk.Bytes)) {
 				return false
 			}
-			*(*string)(p) = string(tk.Bytes)
+			*(*string)(p) = d.str(tk.Bytes)
 			return true
 		}
 	case reflect.Slice:

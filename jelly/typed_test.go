@@ -168,3 +168,55 @@ func FuzzTypedNative(f *testing.F) {
 		}
 	})
 }
+
+// Short strings share arena blocks across messages: a string kept from one
+// message is unchanged by the messages decoded after it, and a block holds
+// many strings.
+func TestTypedDecoderStringArena(t *testing.T) {
+	var d TypedDecoder
+	decode := func(recs []streamRec) []streamRec {
+		t.Helper()
+		var w native.Writer
+		w.Reset(nil, banana.Limits{})
+		if err := JellyTo(context.Background(), &w, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+		wire, err := w.Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r native.Reader
+		r.Reset(wire)
+		d.Reset(nil)
+		var out []streamRec
+		if !d.Decode(&r, reflect.ValueOf(&out).Elem(), 0) || r.Len() != 0 {
+			t.Fatal("typed decode refused records")
+		}
+		return out
+	}
+	recsOf := func(n int, prefix string) []streamRec {
+		recs := make([]streamRec, n)
+		for i := range recs {
+			recs[i] = streamRec{I: i, S: fmt.Sprintf("%s-%d", prefix, i)}
+		}
+		return recs
+	}
+	first := decode(recsOf(500, "first"))
+	kept := make([]string, len(first))
+	for i, r := range first {
+		kept[i] = r.S
+	}
+	for range 3 {
+		decode(recsOf(500, "later"))
+	}
+	for i, s := range kept {
+		if want := fmt.Sprintf("first-%d", i); s != want {
+			t.Fatalf("string %d is %q after later messages, want %q", i, s, want)
+		}
+	}
+	recs := recsOf(200, "x")
+	allocs := testing.AllocsPerRun(20, func() { decode(recs) })
+	if allocs > 100 {
+		t.Fatalf("decoding 200 records took %.0f allocations; short strings should share blocks", allocs)
+	}
+}
