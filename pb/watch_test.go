@@ -1,7 +1,10 @@
 package pb_test
 
 import (
+	"context"
+	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,4 +122,56 @@ func TestIdleTimeout(t *testing.T) {
 		5*time.Second, 10*time.Millisecond)
 	_, err := pb.Call[int](ctxT(t), busy.Root(), "add", 1, 1)
 	require.NoError(t, err)
+}
+
+type mixRoot struct{ pb.Referenceable }
+
+func (mixRoot) RemoteAdd(ctx context.Context, a, b int) (int, error) { return a + b, nil }
+
+// RemoteSlow answers v after ms milliseconds, so the reader that started it
+// is taken over.
+func (mixRoot) RemoteSlow(ctx context.Context, v, ms int) (int, error) {
+	select {
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+		return v, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Many calls in flight on each of several connections, quick ones mixed
+// with ones slow enough to be taken over, in both dialects: every answer
+// reaches its own caller, and nothing is left running afterwards (goleak).
+func TestPipelinedQuickAndSlowCalls(t *testing.T) {
+	ts := startServer(t, mixRoot{}, pb.Config{})
+	const conns, callers, calls = 6, 12, 25
+	var wg sync.WaitGroup
+	for c := range conns {
+		cfg := pb.Config{}
+		if c%2 == 1 {
+			cfg.Dialects = []string{"pb"}
+		}
+		b := dialWith(t, ts, cfg)
+		for g := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx := ctxT(t)
+				for i := range calls {
+					want := c*1_000_000 + g*1_000 + i
+					var got int
+					var err error
+					if rand.IntN(4) == 0 {
+						got, err = pb.Call[int](ctx, b.Root(), "slow", want, rand.IntN(4))
+					} else {
+						got, err = pb.Call[int](ctx, b.Root(), "add", want, 0)
+					}
+					if !assert.NoError(t, err) || !assert.Equal(t, want, got) {
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }
