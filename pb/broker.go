@@ -33,6 +33,10 @@ const rootName = "root"
 // are read past it, straight into the message's frame.
 const readBufferSize = 4 << 10
 
+// maxHeldMessages is how many messages in a row the reader handles while
+// it holds the output queue (see holdOutput) before it writes the queue.
+const maxHeldMessages = 64
+
 // maxQueuedOutput is how many encoded bytes may wait for the writer before
 // senders block.
 const maxQueuedOutput = 4 << 20
@@ -59,7 +63,7 @@ type Broker struct {
 	msgStart   atomic.Int64 // when the message being read began to arrive, or 0
 	writeStart atomic.Int64 // when the write under way began, or 0
 	guard      *time.Timer  // set under mu
-	pingSeq    int64        // the guard's keepalive pings
+	pingSeq    atomic.Int64 // the guard's keepalive pings
 
 	// The reader watch (watch.go): busy is (sequence<<1 | 1) while the
 	// reading goroutine runs a handler or writes, watched whether watch
@@ -80,8 +84,9 @@ type Broker struct {
 	out     []byte
 	spare   []byte
 	wclose  bool
-	writing bool // the writer holds a buffer it has not finished writing
-	held    bool // the reader will write what is queued before it waits
+	writing bool   // the writer holds a buffer it has not finished writing
+	held    bool   // the reader will write what is queued before it waits
+	holdGen uint64 // counts holds, for the reader watch (flushStale)
 
 	mu       sync.Mutex
 	closed   bool
@@ -266,6 +271,12 @@ func (b *Broker) Close() error {
 func (b *Broker) closeFlushed() {
 	b.wmu.Lock()
 	for (len(b.out) > 0 || b.writing) && !b.wclose {
+		if !b.writing {
+			// Queued for the reader, which is waiting for input.
+			b.writing = true
+			b.writeQueued()
+			continue
+		}
 		b.wcond.Wait()
 	}
 	b.wmu.Unlock()
@@ -422,20 +433,25 @@ func (b *Broker) sendDecref(luid int64) {
 
 func (b *Broker) readLoop() {
 	defer b.loops.Done()
+	batch := 0
 	for {
-		if b.br.Buffered() == 0 {
-			// Nothing left to read at once: write what the handlers queued,
-			// then wait for the next message.
+		if b.br.Buffered() == 0 || batch == maxHeldMessages {
+			// Nothing left to read at once, or a long run of messages: write
+			// what the handlers queued, then (if need be) wait for input.
 			if !b.flushHeld() {
 				return
 			}
-			b.releaseFrame()
-			if _, err := b.br.Peek(1); err != nil {
-				b.fail(err)
-				return
+			batch = 0
+			if b.br.Buffered() == 0 {
+				b.releaseFrame()
+				if _, err := b.br.Peek(1); err != nil {
+					b.fail(err)
+					return
+				}
 			}
 			b.holdOutput()
 		}
+		batch++
 		b.msgStart.Store(time.Now().UnixNano())
 		if b.frame == nil {
 			b.frame = getFrame()

@@ -72,7 +72,13 @@ func (b *Broker) outResult() ([]byte, error) {
 func (b *Broker) commitOut(out []byte, inline bool) {
 	b.out = out
 	if b.writing || b.held || len(b.out) == 0 {
+		waits := b.held && !b.writing && len(b.out) > 0
 		b.wmu.Unlock()
+		if waits && !b.watched.Load() {
+			// The reader may be reading a long message: have the watch
+			// write the queue if it waits for more than a tick.
+			b.watch.add(b)
+		}
 		return
 	}
 	b.writing = true
@@ -94,7 +100,24 @@ func (b *Broker) flush() {
 func (b *Broker) holdOutput() {
 	b.wmu.Lock()
 	b.held = true
+	b.holdGen++
 	b.wmu.Unlock()
+}
+
+// flushStale writes the queue if the reader has held it since the hold
+// gen (it is reading a message that is slow to arrive); the reader watch
+// calls it each tick with the gen it saw the tick before. It returns the
+// current gen, and whether output still waits for the reader.
+func (b *Broker) flushStale(gen uint64) (uint64, bool) {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	waiting := b.held && len(b.out) > 0 && !b.writing && !b.wclose
+	if waiting && b.holdGen == gen {
+		b.writing = true
+		go b.flush()
+		return gen, false
+	}
+	return b.holdGen, waiting
 }
 
 // flushHeld ends the reader's hold and writes what is queued, as busy work
@@ -108,7 +131,10 @@ func (b *Broker) flushHeld() bool {
 		return true
 	}
 	b.writing = true
+	b.wmu.Unlock()
+	// (Not under wmu: beginBusy may lock the watch, which locks wmu.)
 	v := b.beginBusy()
+	b.wmu.Lock()
 	b.flushLocked()
 	return b.endBusy(v)
 }

@@ -67,12 +67,16 @@ func (b *Broker) startGuard() {
 		return
 	}
 	b.guard = time.AfterFunc(period, func() {
-		if b.checkGuard(time.Now()) {
-			b.mu.Lock()
-			if !b.closed {
-				b.guard.Reset(period)
-			}
-			b.mu.Unlock()
+		// Re-armed first, so that a check that blocks (a ping queued
+		// behind a full output queue) cannot stop the next one.
+		b.mu.Lock()
+		closed := b.closed
+		if !closed {
+			b.guard.Reset(period)
+		}
+		b.mu.Unlock()
+		if !closed {
+			b.checkGuard(time.Now())
 		}
 	})
 }
@@ -104,8 +108,7 @@ func (b *Broker) checkGuard(now time.Time) bool {
 			b.fail(fmt.Errorf("keepalive: nothing from the peer for %v", idle.Round(time.Millisecond)))
 			return false
 		case idle >= iv:
-			b.pingSeq++
-			_ = b.send([]any{"ping", b.pingSeq})
+			_ = b.send([]any{"ping", b.pingSeq.Add(1)})
 		}
 	}
 	return true
@@ -122,14 +125,20 @@ func (b *Broker) stopGuardLocked() {
 // has been busy for a whole tick.
 type readerWatch struct {
 	mu     sync.Mutex
-	active map[*Broker]uint64 // the busy word seen at the last tick
+	active map[*Broker]watchSeen
 	timer  *time.Timer
 	armed  bool
 	every  time.Duration // the current interval
 }
 
+// watchSeen is what the watch saw of a connection at its last tick.
+type watchSeen struct {
+	busy    uint64 // the busy word
+	holdGen uint64 // the output hold (see flushStale)
+}
+
 func newReaderWatch() *readerWatch {
-	return &readerWatch{active: map[*Broker]uint64{}}
+	return &readerWatch{active: map[*Broker]watchSeen{}}
 }
 
 // add starts watching b.
@@ -138,7 +147,7 @@ func (w *readerWatch) add(b *Broker) {
 	defer w.mu.Unlock()
 	b.watched.Store(true)
 	if _, ok := w.active[b]; !ok {
-		w.active[b] = b.busy.Load() &^ 1
+		w.active[b] = watchSeen{busy: b.busy.Load() &^ 1}
 	}
 	if !w.armed {
 		w.armed = true
@@ -163,17 +172,20 @@ func (w *readerWatch) tick() {
 	defer w.mu.Unlock()
 	sawBusy := false
 	for b, seen := range w.active {
+		// Output held since the last tick by a reader that is waiting for
+		// the rest of a message goes out now.
+		gen, waiting := b.flushStale(seen.holdGen)
 		cur := b.busy.Load()
 		sawBusy = sawBusy || cur&1 == 1
 		switch {
-		case cur&1 == 1 && cur == seen:
+		case cur&1 == 1 && cur == seen.busy:
 			// Busy with the same work since the last tick.
 			if b.busy.CompareAndSwap(cur, cur&^1) {
 				b.loops.Add(1)
 				go b.readLoop()
 			}
-			w.active[b] = cur &^ 1
-		case cur == seen:
+			w.active[b] = watchSeen{busy: cur &^ 1, holdGen: gen}
+		case cur == seen.busy && !waiting:
 			// Nothing since the last tick: stop watching, unless the reader
 			// got busy meanwhile (it checks watched after marking itself
 			// busy, and this checks busy after clearing watched, so one of
@@ -185,7 +197,7 @@ func (w *readerWatch) tick() {
 			}
 			delete(w.active, b)
 		default:
-			w.active[b] = cur
+			w.active[b] = watchSeen{busy: cur, holdGen: gen}
 		}
 	}
 	if len(w.active) > 0 {

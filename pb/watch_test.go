@@ -175,3 +175,31 @@ func TestPipelinedQuickAndSlowCalls(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// An answer does not wait for the rest of a message that is slow to
+// arrive behind its call.
+func TestAnswerNotHeldBehindPartialMessage(t *testing.T) {
+	ts := startServer(t, newCalc(), pb.Config{})
+	rc := rawDial(t, ts)
+	rc.write(unhex(t, "02 82 70 62 02 80 13 87 06 81")) // choose "pb", [@version, 6]
+	assert.Equal(t, unhex(t, "02 80 13 87 06 81"), rc.readRaw(6))
+	call := func(id int64) []byte {
+		msg, err := banana.Append(nil, []any{"message", id, "root", "add", int64(1), []any{"tuple", id, int64(1)}, []any{"dictionary"}},
+			banana.DialectPB, banana.Limits{})
+		require.NoError(t, err)
+		return msg
+	}
+	// Call 1 whole and the first half of call 2, in one write.
+	second := call(2)
+	start := time.Now()
+	rc.write(append(call(1), second[:len(second)/2]...))
+	rc.dec.SetDialect(banana.DialectPB)
+	v, err := rc.dec.Decode()
+	require.NoError(t, err)
+	assert.True(t, banana.Equal([]any{[]byte("answer"), int64(1), int64(2)}, v), "got %v", v)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "the answer waited for the partial message")
+	rc.write(second[len(second)/2:])
+	v, err = rc.dec.Decode()
+	require.NoError(t, err)
+	assert.True(t, banana.Equal([]any{[]byte("answer"), int64(2), int64(3)}, v), "got %v", v)
+}
