@@ -68,8 +68,9 @@
 //
 // Outgoing messages from any goroutine are encoded into one buffer. While
 // the reader has input to handle, messages queue, and the reader writes
-// them in one system call before it waits for more input, so pipelined
-// calls share writes. Otherwise the goroutine that finds no write under
+// them in one system call before it waits for more input (or after 64
+// messages in a row; the watch writes them if the reader is waiting for
+// the rest of a slow message), so pipelined calls share writes. Otherwise the goroutine that finds no write under
 // way writes the buffer itself (a caller or a handler; a message sent
 // from elsewhere is written by a short-lived goroutine), and whatever
 // others queue meanwhile goes out in its next write. Timeouts (message,
