@@ -27,7 +27,9 @@ import (
 // that blocks, a peer slow to read — it starts a new goroutine to take
 // over reading. The old goroutine finishes its work and exits. So quick
 // handlers cost no goroutine and no hand-off, and a slow one delays the
-// messages behind it by about 10 ms at most.
+// messages behind it by about 10 ms at most. The watch also writes output
+// the reader has held for a whole tick while it waits for the rest of a
+// message.
 
 // The reader watch looks at its connections every readerTick while it
 // sees one of them busy; while it sees none busy (quick handlers between
