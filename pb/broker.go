@@ -51,6 +51,7 @@ type Broker struct {
 	br      *bufio.Reader
 	dec     exprDecoder
 	bdec    *banana.Decoder // the Banana decoder, used until a dialect is chosen
+	frameAt int             // where outWriter put the native frame header, under wmu
 	dialect banana.Dialect
 	native  bool // the braid-msgpack dialect is in force
 	// peerIsBraid is set on the dialing side when the server offered
@@ -212,8 +213,11 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool, watch *readerWatch) *B
 func (b *Broker) selectDialect(name string) {
 	switch name {
 	case native.DialectName:
+		// Messages are framed (readNativeFrame); the token reader and
+		// the expression builder enforce the limits the framing does not.
 		b.native = true
-		b.dec = native.NewDecoder(b.br, b.cfg.Limits.Banana)
+		b.nrd.SetLimits(b.cfg.Limits.Banana)
+		b.eb.MaxDepth = b.cfg.Limits.Banana.MaxDepth
 	case "pb":
 		b.dialect = banana.DialectPB
 		b.bdec.SetDialect(banana.DialectPB)
@@ -456,7 +460,13 @@ func (b *Broker) readLoop() {
 		if b.frame == nil {
 			b.frame = getFrame()
 		}
-		frame, err := b.dec.ReadFrame(b.frame[:0])
+		var frame []byte
+		var err error
+		if b.native {
+			frame, err = b.readNativeFrame(b.frame[:0])
+		} else {
+			frame, err = b.dec.ReadFrame(b.frame[:0])
+		}
 		if err != nil {
 			if errors.Is(err, banana.ErrProtocol) {
 				err = fmt.Errorf("%w: %w", ErrProtocol, err)

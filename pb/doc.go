@@ -78,6 +78,12 @@
 // connection rather than by socket deadlines. An idle connection has no
 // writer goroutine and no read frame (frames come from a shared pool).
 //
+// In the native dialect each message travels as a msgpack bin 32 whose
+// bytes are the message's msgpack encoding (0xc6, a big-endian uint32
+// length, the message), so the reader knows where a message ends without
+// scanning it; limits on strings, lists and nesting are checked as it is
+// read, and a frame must hold exactly one message.
+//
 // Calls and answers that carry plain data (numbers, text, byte strings,
 // booleans, and slices, arrays and structs of them, that are not
 // registered classes) take a fast path: they are encoded token by token

@@ -2,13 +2,17 @@ package pb
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/braidkit/braid/jelly"
+	"github.com/braidkit/braid/jelly/banana"
 	"github.com/braidkit/braid/jelly/token"
 )
 
@@ -44,10 +48,12 @@ func (b *Broker) lockOut() error {
 }
 
 // outWriter returns the token writer of the connection's codec, set to
-// append to the output queue. wmu must be held.
+// append one message to the output queue. wmu must be held. In the native
+// dialect the message goes after a frame header that outResult fills in.
 func (b *Broker) outWriter() token.Writer {
 	if b.native {
-		b.nw.Reset(b.out, b.cfg.Limits.Banana)
+		b.frameAt = len(b.out)
+		b.nw.Reset(append(b.out, nativeFrameHeader[:]...), b.cfg.Limits.Banana)
 		return &b.nw
 	}
 	b.bw.Reset(b.out, b.dialect, b.cfg.Limits.Banana)
@@ -58,7 +64,12 @@ func (b *Broker) outWriter() token.Writer {
 // writer's error.
 func (b *Broker) outResult() ([]byte, error) {
 	if b.native {
-		return b.nw.Result()
+		out, err := b.nw.Result()
+		if err != nil {
+			return out[:b.frameAt], err
+		}
+		binary.BigEndian.PutUint32(out[b.frameAt+1:], uint32(len(out)-b.frameAt-len(nativeFrameHeader)))
+		return out, nil
 	}
 	return b.bw.Result()
 }
@@ -246,7 +257,59 @@ func (b *Broker) streamAnswer(reqID int64, v any) (ok bool, err error) {
 	return true, nil
 }
 
-// ---- input ----
+// ---- native framing ----
+
+// In the native dialect each message travels as a msgpack bin 32 whose
+// bytes are the message's msgpack encoding: 0xc6, the length as a
+// big-endian uint32, then the message. Knowing a message's length, the
+// reader need not scan it to find its end; the token reader checks the
+// limits on strings and lists as it goes (native.Reader.SetLimits), and
+// the expression builder the nesting depth.
+var nativeFrameHeader = [5]byte{0xc6}
+
+// nativeChunk is the most bytes of a native message body made room for
+// before they have arrived.
+const nativeChunk = 64 << 10
+
+// readNativeFrame reads one framed native message into dst. A body larger
+// than nativeChunk that has not arrived yet is read into a buffer that
+// doubles as bytes come, so a peer announcing a length it never sends
+// cannot make the reader allocate it.
+func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
+	h, err := b.br.Peek(len(nativeFrameHeader))
+	if err != nil {
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return dst, err
+	}
+	if h[0] != nativeFrameHeader[0] {
+		return dst, protocolErrorf("native message starts with 0x%02x, not a frame header (0xc6)", h[0])
+	}
+	n := int(binary.BigEndian.Uint32(h[1:]))
+	if max := b.cfg.Limits.Banana.MaxExpression; n > max {
+		return dst, fmt.Errorf("%w: message of %d bytes exceeds the limit of %d (%w)", ErrProtocol, n, max, banana.ErrTooLarge)
+	}
+	b.br.Discard(len(nativeFrameHeader))
+	start := len(dst)
+	have, size := 0, n // body bytes read, and bytes room is made for
+	if n > nativeChunk && n > b.br.Buffered() {
+		size = nativeChunk
+	}
+	for {
+		dst = slices.Grow(dst[:start+have], size-have)[:start+size]
+		if _, err := io.ReadFull(b.br, dst[start+have:]); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return dst[:start], err
+		}
+		if size == n {
+			return dst, nil
+		}
+		have, size = size, min(n, 2*size)
+	}
+}
 
 // framePool holds read buffers of connections that are waiting for their
 // next message, so that an idle connection keeps none, and a large
@@ -295,6 +358,9 @@ func (b *Broker) dispatchFrame(frame []byte) error {
 	expr, err := b.eb.ReadExpr(b.tokens(frame))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	if n := b.framesLeft(); n != 0 {
+		return protocolErrorf("%d bytes after the message in its frame", n)
 	}
 	return b.dispatch(expr)
 }

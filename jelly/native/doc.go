@@ -9,9 +9,13 @@
 // # Wire format
 //
 // A stream is a series of top-level msgpack values, one per expression;
-// msgpack values are self-delimiting, so no other framing is needed. Any
-// msgpack implementation can read the stream (the tests check the output
-// against github.com/vmihailenco/msgpack/v5 both ways). The mapping:
+// msgpack values are self-delimiting, so the codec needs no other framing.
+// Any msgpack implementation can read the stream (the tests check the
+// output against github.com/vmihailenco/msgpack/v5 both ways). (On a PB
+// connection the broker wraps each message in a msgpack bin 32 holding its
+// encoding, so that the reader knows its length without scanning it, and
+// reads it with a Reader whose limits are set by Reader.SetLimits; see
+// package pb.) The mapping:
 //
 //	expression   written as                     also accepted on input
 //	int64        the shortest int: positive     any msgpack int format

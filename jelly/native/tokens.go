@@ -14,16 +14,41 @@ import (
 )
 
 // Reader walks the tokens of msgpack-encoded expressions held in memory
-// (token.Reader). It expects input as ReadFrame returns it; malformed
-// input gives an error wrapping banana.ErrProtocol, never a panic.
+// (token.Reader). Malformed input gives an error wrapping
+// banana.ErrProtocol, never a panic. Input from ReadFrame has been checked
+// against the Decoder's limits already; for input framed otherwise (a
+// length-prefixed message, say), SetLimits makes the Reader refuse strings
+// and lists beyond them, as the Decoder would. Nesting depth is left to
+// the consumer (token.ExprBuilder.MaxDepth).
 type Reader struct {
-	b []byte
+	b       []byte
+	limited bool
+	maxStr  int // MaxString
+	maxList int // MaxList
+	textMax int // the longest text within the limits, -1 if none is
 }
 
 var _ token.PrefixReader = (*Reader)(nil)
 
-// Reset makes r read b.
+// Reset makes r read b. It keeps the limits set by SetLimits.
 func (r *Reader) Reset(b []byte) { r.b = b }
+
+// SetLimits makes r refuse, with errors wrapping banana.ErrProtocol and
+// banana.ErrTooLarge, a byte string longer than l.MaxString or a list
+// longer than l.MaxList (zero fields take their defaults); text counts as
+// a list of two byte strings, "unicode" and its payload.
+func (r *Reader) SetLimits(l banana.Limits) {
+	l = l.WithDefaults()
+	r.limited, r.maxStr, r.maxList, r.textMax = true, l.MaxString, l.MaxList, -1
+	if l.MaxList >= 2 && l.MaxString >= len(unicodeTag) {
+		r.textMax = l.MaxString
+	}
+}
+
+// overLimit is the error for a string, list or text of n beyond max.
+func overLimit(what string, n uint64, max int) error {
+	return fmt.Errorf("%w: %s of %d exceeds the limit of %d (%w)", banana.ErrProtocol, what, n, max, banana.ErrTooLarge)
+}
 
 // Len returns how many bytes are left.
 func (r *Reader) Len() int { return len(r.b) }
@@ -52,6 +77,9 @@ func (r *Reader) str(n uint64, t *token.Token) error {
 	if n > uint64(len(r.b)) {
 		return errTruncated
 	}
+	if r.limited && n > uint64(r.maxStr) {
+		return overLimit("string", n, r.maxStr)
+	}
 	t.Kind, t.Bytes = token.Bytes, r.b[:n:n]
 	r.b = r.b[n:]
 	return nil
@@ -60,6 +88,9 @@ func (r *Reader) str(n uint64, t *token.Token) error {
 func (r *Reader) list(n uint64, t *token.Token) error {
 	if n > uint64(len(r.b)) {
 		return errTruncated
+	}
+	if r.limited && n > uint64(r.maxList) {
+		return overLimit("list", n, r.maxList)
 	}
 	t.Kind, t.N = token.List, int(n)
 	return nil
@@ -90,6 +121,9 @@ func (r *Reader) Next(t *token.Token) error {
 		if n > len(b)-1 {
 			return errTruncated
 		}
+		if r.limited && n > r.maxList {
+			return overLimit("list", uint64(n), r.maxList)
+		}
 		t.Kind, t.N = token.List, n
 		return nil
 	case 0xa, 0xb: // fixstr
@@ -97,6 +131,10 @@ func (r *Reader) Next(t *token.Token) error {
 		if n > len(b) {
 			r.b = b[1:]
 			return errTruncated
+		}
+		if r.limited && n-1 > r.maxStr {
+			r.b = b[1:]
+			return overLimit("string", uint64(n-1), r.maxStr)
 		}
 		t.Kind, t.Bytes = token.Bytes, b[1:n:n]
 		r.b = b[n:]
@@ -112,13 +150,13 @@ func (r *Reader) Next(t *token.Token) error {
 	case cFixExt1, cFixExt2, cFixExt4, cFixExt8, cFixExt16:
 		if n := 2 + 1<<(c-cFixExt1); len(b) >= n && int8(b[1]) == ExtText {
 			r.b = b[n:]
-			return text(b[2:n:n], t)
+			return r.text(b[2:n:n], t)
 		}
 	case cExt8:
 		if len(b) >= 3 && int8(b[2]) == ExtText {
 			if n := 3 + int(b[1]); len(b) >= n {
 				r.b = b[n:]
-				return text(b[3:n:n], t)
+				return r.text(b[3:n:n], t)
 			}
 		}
 	}
@@ -139,7 +177,10 @@ func (r *Reader) Prefix(p *token.Prefix) bool {
 var errBadText = fmt.Errorf("%w: text extension that is not valid UTF-8", banana.ErrProtocol)
 
 // text makes t the text token for payload p.
-func text(p []byte, t *token.Token) error {
+func (r *Reader) text(p []byte, t *token.Token) error {
+	if r.limited && len(p) > r.textMax {
+		return overLimit("text", uint64(len(p)), r.textMax)
+	}
 	if !validText(p) {
 		return errBadText
 	}
@@ -216,7 +257,7 @@ func (r *Reader) ext(n uint64, t *token.Token) error {
 	if int8(typ) == ExtText && n <= uint64(len(r.b)) {
 		p := r.b[:n:n]
 		r.b = r.b[n:]
-		return text(p, t)
+		return r.text(p, t)
 	}
 	if int8(typ) != ExtBigInt || n < 2 || n > maxBigPayload || n > uint64(len(r.b)) {
 		return fmt.Errorf("%w: bad msgpack extension", banana.ErrProtocol)

@@ -98,8 +98,16 @@ const (
 // are copied: the tree never aliases the reader's input. The zero value is
 // ready to use; keep one to share its small-string arena between calls.
 type ExprBuilder struct {
-	arena []byte
+	// MaxDepth, when positive, is the deepest list nesting ReadExpr
+	// accepts; deeper input fails with ErrTooDeep. Set it when the input
+	// was not checked by a codec that enforces nesting.
+	MaxDepth int
+	arena    []byte
 }
+
+// ErrTooDeep is returned by ReadExpr for lists nested deeper than
+// ExprBuilder.MaxDepth.
+var ErrTooDeep = errors.New("token: lists nested too deep")
 
 func (b *ExprBuilder) bytes(p []byte) []byte {
 	n := len(p)
@@ -117,18 +125,17 @@ func (b *ExprBuilder) bytes(p []byte) []byte {
 	return b.arena[a : a+n : a+n]
 }
 
-// ReadExpr reads one complete expression. The input is trusted to be
-// within the codec's limits (a framed message the codec has checked);
-// nesting is bounded by the limit the framing enforced.
+// ReadExpr reads one complete expression. Nesting is bounded by MaxDepth
+// when it is set, else by the checks of the codec that framed the input.
 func (b *ExprBuilder) ReadExpr(r Reader) (any, error) {
 	var t Token
 	if err := r.Next(&t); err != nil {
 		return nil, err
 	}
-	return b.fromToken(r, &t)
+	return b.fromToken(r, &t, 0)
 }
 
-func (b *ExprBuilder) fromToken(r Reader, t *Token) (any, error) {
+func (b *ExprBuilder) fromToken(r Reader, t *Token, depth int) (any, error) {
 	switch t.Kind {
 	case Int:
 		return t.Int, nil
@@ -139,8 +146,14 @@ func (b *ExprBuilder) fromToken(r Reader, t *Token) (any, error) {
 	case Bytes:
 		return b.bytes(t.Bytes), nil
 	case Text:
+		if b.MaxDepth > 0 && depth >= b.MaxDepth {
+			return nil, ErrTooDeep
+		}
 		return []any{b.bytes(unicodeTag), b.bytes(t.Bytes)}, nil
 	case List:
+		if depth++; b.MaxDepth > 0 && depth > b.MaxDepth {
+			return nil, ErrTooDeep
+		}
 		n := t.N
 		l := make([]any, n)
 		for i := 0; i < n; i++ {
@@ -150,7 +163,7 @@ func (b *ExprBuilder) fromToken(r Reader, t *Token) (any, error) {
 				}
 				return nil, err
 			}
-			v, err := b.fromToken(r, t)
+			v, err := b.fromToken(r, t, depth)
 			if err != nil {
 				return nil, err
 			}
