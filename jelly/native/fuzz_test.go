@@ -208,3 +208,40 @@ func addTextSeeds(f *testing.F) {
 		f.Add(hx(f, s))
 	}
 }
+
+// FuzzFramed reads arbitrary bytes as the body of a length-framed message
+// (how package pb carries the native dialect): a Reader with limits set,
+// walked by a token.ExprBuilder with MaxDepth. It must never panic, and it
+// must agree with the Decoder, which checks the same limits while it
+// finds where an expression ends: one accepts the body as exactly one
+// expression if and only if the other does, with an Equal result.
+func FuzzFramed(f *testing.F) {
+	for _, g := range goldens {
+		f.Add(hx(f, g.wire))
+	}
+	f.Add(hx(f, "91 91 91 91 91 91 91 91 91 01"))
+	f.Add(hx(f, "dc 00 11 01 01 01 01 01 01 01 01 01 01 01 01 01 01 01 01 01"))
+	f.Add(hx(f, "c5 00 c9"))
+	f.Add(hx(f, "92 01 01 01"))
+	addTextSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Reader
+		r.SetLimits(fuzzLimits)
+		r.Reset(data)
+		eb := token.ExprBuilder{MaxDepth: fuzzLimits.MaxDepth}
+		got, ferr := eb.ReadExpr(&r)
+		if ferr == nil && r.Len() != 0 {
+			ferr = errors.New("bytes after the expression")
+		}
+		want, rest, derr := DecodeBytes(data, fuzzLimits)
+		if derr == nil && len(rest) != 0 {
+			derr = errors.New("bytes after the expression")
+		}
+		if (ferr == nil) != (derr == nil) {
+			t.Fatalf("framed read: %v; Decoder: %v", ferr, derr)
+		}
+		if ferr == nil && !banana.Equal(got, want) {
+			t.Fatalf("framed read gave %#v, Decoder %#v", got, want)
+		}
+	})
+}
