@@ -131,27 +131,35 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		delay = 0
 		s.conns.Add(1)
-		go func() {
-			defer s.conns.Done()
-			s.serveConn(c)
-		}()
+		go s.serveConn(c, s.conns.Done)
 	}
 }
 
 // ServeConn serves one connection and returns when it has ended.
 func (s *Server) ServeConn(c net.Conn) {
 	s.conns.Add(1)
-	defer s.conns.Done()
-	s.serveConn(c)
+	ended := make(chan struct{})
+	s.serveConn(c, func() {
+		s.conns.Done()
+		close(ended)
+	})
+	<-ended
 }
 
-func (s *Server) serveConn(c net.Conn) {
+// serveConn serves c on the calling goroutine, which is the connection's
+// first reader, and calls done once the connection has ended and its
+// handlers have returned. It returns when it stops reading: at the end,
+// or when another goroutine took over reading (watch.go), so that a
+// connection whose reader was taken over does not keep a goroutine
+// waiting for its end.
+func (s *Server) serveConn(c net.Conn, done func()) {
 	cfg := s.config()
 	b := newBroker(c, cfg, true, s.readerWatch())
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		c.Close()
+		done()
 		return
 	}
 	if s.brokers == nil {
@@ -159,16 +167,18 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 	s.brokers[b] = struct{}{}
 	s.mu.Unlock()
-	defer func() {
+	finish := func() {
+		b.Wait()
 		s.mu.Lock()
 		delete(s.brokers, b)
 		s.mu.Unlock()
-	}()
+		done()
+	}
 
 	if err := b.acceptHandshake(); err != nil {
 		b.log.Warn("pb: handshake failed", "reason", err)
 		b.shutdown(err)
-		b.Wait()
+		finish()
 		return
 	}
 	root := s.Root
@@ -183,7 +193,9 @@ func (s *Server) serveConn(c net.Conn) {
 	b.loops.Add(1)
 	b.startKeepAlive()
 	b.readLoop()
-	b.Wait()
+	// The connection has ended, or another goroutine reads it now; either
+	// way finish runs once it has ended (at once if it has).
+	context.AfterFunc(b.ctx, finish)
 }
 
 // acceptHandshake runs the server side of dialect negotiation: offer

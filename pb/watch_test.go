@@ -3,6 +3,7 @@ package pb_test
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -202,4 +203,43 @@ func TestAnswerNotHeldBehindPartialMessage(t *testing.T) {
 	v, err = rc.dec.Decode()
 	require.NoError(t, err)
 	assert.True(t, banana.Equal([]any{[]byte("answer"), int64(2), int64(3)}, v), "got %v", v)
+}
+
+// A served connection whose reader was taken over still costs one
+// goroutine once idle: the goroutine that served it first does not stay
+// behind waiting for its end.
+func TestTakenOverConnectionIdlesWithOneGoroutine(t *testing.T) {
+	ts := startServer(t, mixRoot{}, pb.Config{})
+	b := dial(t, ts)
+	ctx := ctxT(t)
+	_, err := pb.Call[int](ctx, b.Root(), "add", 1, 1)
+	require.NoError(t, err)
+	settle := func() int {
+		var n int
+		for range 50 {
+			time.Sleep(20 * time.Millisecond)
+			n = runtime.NumGoroutine()
+			if n2 := runtime.NumGoroutine(); n2 == n {
+				break
+			}
+		}
+		return n
+	}
+	before := settle()
+	for i := range 5 {
+		v, err := pb.Call[int](ctx, b.Root(), "slow", i, 30) // taken over
+		require.NoError(t, err)
+		require.Equal(t, i, v)
+	}
+	// (Counted here, not in assert.Eventually, whose check runs in a
+	// goroutine of its own.)
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(2 * time.Second); after > before && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		after = runtime.NumGoroutine()
+	}
+	if !assert.LessOrEqual(t, after, before, "goroutines before and after the slow calls") {
+		buf := make([]byte, 1<<20)
+		t.Logf("%s", buf[:runtime.Stack(buf, true)])
+	}
 }
