@@ -236,6 +236,9 @@ func TestShellTerminal(t *testing.T) {
 	expect("... ")
 	typ("2])\r")
 	expect("[1, 2]\r\n")
+	// Wait for the prompt: until the shell reads the next line the
+	// terminal is not in raw mode, and a Ctrl-C would be a signal.
+	expect(">>> ")
 
 	// Ctrl-C abandons the line being typed.
 	typ("root.echo(\"never")
