@@ -43,15 +43,7 @@ func BenchmarkNativeRecordsEncode(b *testing.B) {
 // BenchmarkNativeRecordsDecode finds the frame of 1,000 records with
 // native.Decoder.ReadFrame and decodes it with a TypedDecoder.
 func BenchmarkNativeRecordsDecode(b *testing.B) {
-	var w native.Writer
-	w.Reset(nil, banana.Limits{})
-	if ok, err := StreamTo(&w, nativeRecords(), nil); !ok || err != nil {
-		b.Fatal(ok, err)
-	}
-	wire, err := w.Result()
-	if err != nil {
-		b.Fatal(err)
-	}
+	wire := nativeRecordsWire(b)
 	src := bytes.NewReader(wire)
 	br := bufio.NewReaderSize(src, 64<<10)
 	frame := make([]byte, 0, 128<<10)
@@ -79,15 +71,7 @@ func BenchmarkNativeRecordsDecode(b *testing.B) {
 
 // BenchmarkNativeRecordsScan is ReadFrame alone, on the same frame.
 func BenchmarkNativeRecordsScan(b *testing.B) {
-	var w native.Writer
-	w.Reset(nil, banana.Limits{})
-	if ok, err := StreamTo(&w, nativeRecords(), nil); !ok || err != nil {
-		b.Fatal(ok, err)
-	}
-	wire, err := w.Result()
-	if err != nil {
-		b.Fatal(err)
-	}
+	wire := nativeRecordsWire(b)
 	src := bytes.NewReader(wire)
 	br := bufio.NewReaderSize(src, 64<<10)
 	frame := make([]byte, 0, 128<<10)
@@ -97,8 +81,24 @@ func BenchmarkNativeRecordsScan(b *testing.B) {
 		src.Reset(wire)
 		br.Reset(src)
 		dec := native.NewDecoder(br, banana.Limits{})
+		var err error
 		if frame, err = dec.ReadFrame(frame[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// nativeRecordsWire is the native encoding of nativeRecords.
+func nativeRecordsWire(b *testing.B) []byte {
+	b.Helper()
+	var w native.Writer
+	w.Reset(nil, banana.Limits{})
+	if ok, err := StreamTo(&w, nativeRecords(), nil); !ok || err != nil {
+		b.Fatal(ok, err)
+	}
+	wire, err := w.Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return wire
 }
