@@ -286,10 +286,11 @@ func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
 	if h[0] != nativeFrameHeader[0] {
 		return dst, protocolErrorf("native message starts with 0x%02x, not a frame header (0xc6)", h[0])
 	}
-	n := int(binary.BigEndian.Uint32(h[1:]))
-	if max := b.cfg.Limits.Banana.MaxExpression; n > max {
-		return dst, fmt.Errorf("%w: message of %d bytes exceeds the limit of %d (%w)", ErrProtocol, n, max, banana.ErrTooLarge)
+	u := binary.BigEndian.Uint32(h[1:])
+	if max := b.cfg.Limits.Banana.MaxExpression; uint64(u) > uint64(max) {
+		return dst, fmt.Errorf("%w: message of %d bytes exceeds the limit of %d (%w)", ErrProtocol, u, max, banana.ErrTooLarge)
 	}
+	n := int(u) // at most MaxExpression, an int
 	b.br.Discard(len(nativeFrameHeader))
 	start := len(dst)
 	have, size := 0, n // body bytes read, and bytes room is made for
