@@ -60,7 +60,8 @@ func TestSerializationFailurePostgres(t *testing.T) {
 	p := openPG(t)
 	tbl := createTable(t, p, "v bigint")
 
-	// Without retries, one of the two fails with a real 40001.
+	// Without retries, at least one of the two fails with a real 40001
+	// (PostgreSQL may abort both, depending on when each one commits).
 	_, errs := writeSkew(t, p, tbl)
 	var failed []error
 	for _, err := range errs {
@@ -68,10 +69,12 @@ func TestSerializationFailurePostgres(t *testing.T) {
 			failed = append(failed, err)
 		}
 	}
-	require.Len(t, failed, 1, "errors: %v", errs)
-	assert.True(t, isSQLState(failed[0], "40001"), "want SQLSTATE 40001, got %v", failed[0])
-	assert.True(t, p.IsRetryable(failed[0]))
-	assert.EqualValues(t, 1, count(t, p, tbl))
+	require.NotEmpty(t, failed, "write skew went undetected")
+	for _, err := range failed {
+		assert.True(t, isSQLState(err, "40001"), "want SQLSTATE 40001, got %v", err)
+		assert.True(t, p.IsRetryable(err))
+	}
+	assert.EqualValues(t, 2-len(failed), count(t, p, tbl))
 
 	// With retries, both commit; the loser ran again.
 	_, err := p.RunOperation(ctxT(t, 5*time.Second), "delete from "+tbl)
@@ -84,9 +87,11 @@ func TestSerializationFailurePostgres(t *testing.T) {
 	}))
 	require.NoError(t, errs[0])
 	require.NoError(t, errs[1])
-	assert.EqualValues(t, 3, attempts)
-	require.Len(t, retryErrs, 1)
-	assert.True(t, isSQLState(retryErrs[0], "40001"), "retried after %v", retryErrs[0])
+	require.NotEmpty(t, retryErrs, "one of the two must have been retried")
+	assert.EqualValues(t, 2+len(retryErrs), attempts, "one attempt more per retry")
+	for _, err := range retryErrs {
+		assert.True(t, isSQLState(err, "40001"), "retried after %v", err)
+	}
 	rows, err := p.RunQuery(ctxT(t, 5*time.Second), "select v from "+tbl+" order by v")
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
