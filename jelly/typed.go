@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/braidkit/braid/jelly/internal/body"
 	"github.com/braidkit/braid/jelly/token"
 )
 
@@ -30,32 +31,22 @@ type TypedDecoder struct {
 	depth int
 	max   int // o.maxDepth()
 	tok   token.Token
-	// arena holds the bytes of short decoded strings: each is carved
-	// from the current block and never written again, so many short
-	// strings cost one allocation per block instead of one each.
-	arena []byte
+	// arena holds the bytes of short decoded strings (body.Reader.Slice):
+	// each is carved from a shared block and never written again, so many
+	// short strings cost one allocation per block instead of one each.
+	arena body.Reader
 }
 
-const (
-	// arenaString is the longest string decoded into the arena.
-	arenaString = 64
-	// arenaBlock is the size of one arena block. A string kept after its
-	// message keeps its block alive, so blocks are small.
-	arenaBlock = 1024
-)
-
-// str returns b as a new string, carved from the arena when short.
+// str returns b as a new string, carved from the arena when short (a kept
+// string pins at most its 1 KiB block).
 func (d *TypedDecoder) str(b []byte) string {
 	n := len(b)
-	if n == 0 || n > arenaString {
+	if n == 0 || n > body.ArenaString {
 		return string(b)
 	}
-	if cap(d.arena)-len(d.arena) < n {
-		d.arena = make([]byte, 0, arenaBlock)
-	}
-	i := len(d.arena)
-	d.arena = append(d.arena, b...)
-	return unsafe.String(&d.arena[i], n)
+	s := d.arena.Slice(n)
+	copy(s, b)
+	return unsafe.String(&s[0], n)
 }
 
 // Tags the TypedDecoder understands.

@@ -83,40 +83,36 @@ func (b *Broker) startGuard() {
 	})
 }
 
-// checkGuard enforces the connection's timeouts at now. It reports false
-// when it closed the connection.
-func (b *Broker) checkGuard(now time.Time) bool {
+// checkGuard enforces the connection's timeouts at now.
+func (b *Broker) checkGuard(now time.Time) {
 	lim := b.cfg.Limits
 	t := now.UnixNano()
 	if s := b.writeStart.Load(); s != 0 && t-s > int64(lim.WriteTimeout) {
 		b.fail(fmt.Errorf("write: the peer read nothing for %v", lim.WriteTimeout))
-		return false
+		return
 	}
 	if s := b.msgStart.Load(); s != 0 {
 		if t-s > int64(lim.MessageTimeout) {
 			b.fail(fmt.Errorf("%w: a message took longer than %v to arrive", ErrProtocol, lim.MessageTimeout))
-			return false
 		}
-		return true
+		return
 	}
 	idle := time.Duration(t - b.lastRecv.Load())
 	if lim.IdleTimeout > 0 && idle > lim.IdleTimeout {
 		b.fail(fmt.Errorf("idle for %v", lim.IdleTimeout))
-		return false
+		return
 	}
 	if iv := b.cfg.KeepAlive; iv > 0 && b.native {
 		switch {
 		case idle >= 2*iv:
 			b.fail(fmt.Errorf("keepalive: nothing from the peer for %v", idle.Round(time.Millisecond)))
-			return false
 		case idle >= iv:
 			_ = b.send([]any{"ping", b.pingSeq.Add(1)})
 		}
 	}
-	return true
 }
 
-// stopGuard disarms the guard; b.mu is held.
+// stopGuardLocked disarms the guard; b.mu is held.
 func (b *Broker) stopGuardLocked() {
 	if b.guard != nil {
 		b.guard.Stop()

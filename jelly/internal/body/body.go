@@ -13,8 +13,9 @@ const (
 	// chunk is the most bytes of a body allocated before that many have
 	// arrived; larger bodies grow by doubling as they come in.
 	chunk = 64 << 10
-	// arenaString is the longest body carved from the arena.
-	arenaString = 64
+	// ArenaString is the longest body carved from the arena (Slice takes
+	// at most this many bytes).
+	ArenaString = 64
 	// arenaSize is the size of one arena block.
 	arenaSize = 1024
 )
@@ -44,7 +45,7 @@ func (a *Reader) Read(r *bufio.Reader, n int) ([]byte, error) {
 	switch {
 	case n == 0:
 		return []byte{}, nil
-	case n <= arenaString:
+	case n <= ArenaString:
 		b := a.Slice(n)
 		_, err := io.ReadFull(r, b)
 		return b, err
