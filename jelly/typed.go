@@ -35,7 +35,23 @@ type TypedDecoder struct {
 	// each is carved from a shared block and never written again, so many
 	// short strings cost one allocation per block instead of one each.
 	arena body.Reader
+	// share is the shortest byte string taken as a slice of the input
+	// instead of copied (ShareBytes; 0: none), and shared reports that
+	// one was since Reset.
+	share  int
+	shared bool
 }
+
+// ShareBytes makes d decode each byte string of at least min bytes into a
+// []byte that is a slice of the input rather than a copy: for a caller
+// whose input buffer is not used again once a byte string was shared
+// (Shared). min <= 0 turns sharing off, the default. Reset keeps it.
+func (d *TypedDecoder) ShareBytes(min int) { d.share = max(min, 0) }
+
+// Shared reports whether d has decoded a byte string as a slice of its
+// input since Reset (ShareBytes). The input must then not be reused, even
+// if Decode declined.
+func (d *TypedDecoder) Shared() bool { return d.shared }
 
 // str returns b as a new string, carved from the arena when short (a kept
 // string pins at most its 1 KiB block).
@@ -68,6 +84,7 @@ func (d *TypedDecoder) Reset(o *Options) {
 	d.o = o
 	d.known, d.plain = 0, 0
 	d.depth = 0
+	d.shared = false
 	d.max = o.maxDepth()
 }
 
@@ -434,6 +451,11 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 				}
 				if tk.Kind != token.Bytes {
 					return false
+				}
+				if n := len(tk.Bytes); d.share > 0 && n >= d.share {
+					*(*[]byte)(p) = tk.Bytes[:n:n]
+					d.shared = true
+					return true
 				}
 				*(*[]byte)(p) = append([]byte{}, tk.Bytes...)
 				return true

@@ -88,6 +88,11 @@ type Broker struct {
 	writing bool   // the writer holds a buffer it has not finished writing
 	held    bool   // the reader will write what is queued before it waits
 	holdGen uint64 // counts holds, for the reader watch (flushStale)
+	// Byte strings of the queue written from where they lie (outWriter):
+	// segs under wmu, iov and iovw by the goroutine that is writing.
+	segs []native.Segment
+	iov  net.Buffers
+	iovw net.Buffers
 
 	mu       sync.Mutex
 	closed   bool
@@ -107,15 +112,16 @@ type Broker struct {
 
 	// Hot-path state (fastpath.go): token writers used under wmu, and the
 	// reader's frame, token readers, expression builder and typed decoder.
-	bw    banana.Writer
-	nw    native.Writer
-	frame []byte
-	brd   banana.Reader
-	nrd   native.Reader
-	eb    token.ExprBuilder
-	td    jelly.TypedDecoder
-	tok   token.Token
-	sopts jelly.Options // streaming and typed decoding: registry, security, extension
+	bw       banana.Writer
+	nw       native.Writer
+	frame    []byte
+	bigFrame int // the longest native message body read whole
+	brd      banana.Reader
+	nrd      native.Reader
+	eb       token.ExprBuilder
+	td       jelly.TypedDecoder
+	tok      token.Token
+	sopts    jelly.Options // streaming and typed decoding: registry, security, extension
 
 	inflight  chan struct{}
 	handlers  sync.WaitGroup
@@ -406,7 +412,7 @@ func (b *Broker) sendMsg(msg []any, inline bool) error {
 	if err := b.lockOut(); err != nil {
 		return err
 	}
-	token.WriteExpr(b.outWriter(), msg)
+	token.WriteExpr(b.outWriter(inline), msg)
 	out, err := b.outResult()
 	if err != nil {
 		b.wmu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"reflect"
 	"slices"
 	"sync"
@@ -50,25 +51,42 @@ func (b *Broker) lockOut() error {
 // outWriter returns the token writer of the connection's codec, set to
 // append one message to the output queue. wmu must be held. In the native
 // dialect the message goes after a frame header that outResult fills in.
-func (b *Broker) outWriter() token.Writer {
+//
+// A sender that will write its message itself (inline, with nobody else
+// writing and the output not held for the reader, so that commitOut writes
+// it at once) may have long byte strings left out of the queue and written
+// from where they lie (shareMin): it returns only once the write is done,
+// so the caller's slices are not read after the call returns.
+func (b *Broker) outWriter(inline bool) token.Writer {
 	if b.native {
 		b.frameAt = len(b.out)
 		b.nw.Reset(append(b.out, nativeFrameHeader[:]...), b.cfg.Limits.Banana)
+		if inline && !b.writing && !b.held {
+			b.nw.ShareBytes(shareMin)
+		}
 		return &b.nw
 	}
 	b.bw.Reset(b.out, b.dialect, b.cfg.Limits.Banana)
 	return &b.bw
 }
 
+// shareMin is the shortest byte string written from where it lies rather
+// than copied into the output queue: below it, the copy costs less than
+// another element of a writev.
+const shareMin = 32 << 10
+
 // outResult returns the queue with what the writer appended, or the
-// writer's error.
+// writer's error. Byte strings the native writer shared are noted in
+// b.segs, for writeQueued.
 func (b *Broker) outResult() ([]byte, error) {
 	if b.native {
 		out, err := b.nw.Result()
 		if err != nil {
 			return out[:b.frameAt], err
 		}
-		binary.BigEndian.PutUint32(out[b.frameAt+1:], uint32(len(out)-b.frameAt-len(nativeFrameHeader)))
+		body := len(out) - b.frameAt - len(nativeFrameHeader) + b.nw.SharedLen()
+		binary.BigEndian.PutUint32(out[b.frameAt+1:], uint32(body))
+		b.segs = append(b.segs, b.nw.Segments()...)
 		return out, nil
 	}
 	return b.bw.Result()
@@ -165,11 +183,18 @@ func (b *Broker) writeQueued() {
 		buf := b.out
 		b.out = b.spare[:0]
 		b.spare = nil
+		iov := b.gather(buf)
 		b.wcond.Broadcast()
 		b.wmu.Unlock()
 
 		b.writeStart.Store(time.Now().UnixNano())
-		_, err := b.conn.Write(buf)
+		var err error
+		if iov != nil {
+			_, err = iov.WriteTo(b.conn)
+			clear(b.iov) // let the shared byte strings go
+		} else {
+			_, err = b.conn.Write(buf)
+		}
 		b.writeStart.Store(0)
 		b.wmu.Lock()
 		if cap(buf) <= maxSpareOutput {
@@ -188,6 +213,27 @@ func (b *Broker) writeQueued() {
 	b.wcond.Broadcast()
 }
 
+// gather returns the pieces of buf with the shared byte strings (b.segs)
+// in place, for one writev, or nil if there are none; it empties b.segs.
+// wmu is held, and b.writing set by the caller, which owns b.iov until it
+// is done writing.
+func (b *Broker) gather(buf []byte) *net.Buffers {
+	if len(b.segs) == 0 {
+		return nil
+	}
+	iov := b.iov[:0]
+	at := 0
+	for _, s := range b.segs {
+		iov = append(iov, buf[at:s.At], s.Data)
+		at = s.At
+	}
+	b.iov = append(iov, buf[at:])
+	clear(b.segs)
+	b.segs = b.segs[:0]
+	b.iovw = b.iov
+	return &b.iovw
+}
+
 // maxSpareOutput is the largest output buffer kept for reuse.
 const maxSpareOutput = 4 << 20
 
@@ -197,7 +243,7 @@ func (b *Broker) streamCall(cmd string, reqID int64, objectID any, method string
 	if err := b.lockOut(); err != nil {
 		return true, err
 	}
-	w := b.outWriter()
+	w := b.outWriter(true)
 	w.List(7)
 	w.String(cmd)
 	w.Int(reqID)
@@ -239,7 +285,7 @@ func (b *Broker) streamAnswer(reqID int64, v any) (ok bool, err error) {
 	if err := b.lockOut(); err != nil {
 		return true, err
 	}
-	w := b.outWriter()
+	w := b.outWriter(true)
 	w.List(3)
 	w.String("answer")
 	w.Int(reqID)
@@ -272,9 +318,11 @@ var nativeFrameHeader = [5]byte{0xc6}
 const nativeChunk = 64 << 10
 
 // readNativeFrame reads one framed native message into dst. A body larger
-// than nativeChunk that has not arrived yet is read into a buffer that
-// doubles as bytes come, so a peer announcing a length it never sends
-// cannot make the reader allocate it.
+// than nativeChunk that has not arrived yet, and more than twice as long
+// as the longest the peer has sent, is read into a buffer that doubles as
+// bytes come, so a peer announcing a length it never sends cannot make the
+// reader allocate it; one that has sent long messages before has room made
+// for the next at once.
 func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
 	h, err := b.br.Peek(len(nativeFrameHeader))
 	if err != nil {
@@ -294,7 +342,7 @@ func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
 	b.br.Discard(len(nativeFrameHeader))
 	start := len(dst)
 	have, size := 0, n // body bytes read, and bytes room is made for
-	if n > nativeChunk && n > b.br.Buffered() {
+	if n > nativeChunk && n > b.br.Buffered() && n > 2*b.bigFrame {
 		size = nativeChunk
 	}
 	for {
@@ -306,6 +354,7 @@ func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
 			return dst[:start], err
 		}
 		if size == n {
+			b.bigFrame = max(b.bigFrame, n)
 			return dst, nil
 		}
 		have, size = size, min(n, 2*size)
@@ -351,9 +400,22 @@ func (b *Broker) framesLeft() int {
 	return b.brd.Len()
 }
 
-// dispatchFrame handles one incoming message held in frame.
+// dispatchFrame handles one incoming message held in frame. In the native
+// dialect, the typed decoder may hand out a long byte string as a slice of
+// the frame (for a frame mostly made of it: the string then pins little
+// else), after which the reader does not reuse the frame; the next frame
+// of that size is made in one allocation (readNativeFrame). (A Banana
+// frame is found by scanning, and grows as it is read: its buffer is
+// worth keeping.)
 func (b *Broker) dispatchFrame(frame []byte) error {
-	if b.fastFrame(frame) {
+	if b.native {
+		b.td.ShareBytes(max(shareMin, len(frame)/2))
+	}
+	ok := b.fastFrame(frame)
+	if b.td.Shared() {
+		b.frame = nil
+	}
+	if ok {
 		return nil
 	}
 	expr, err := b.eb.ReadExpr(b.tokens(frame))

@@ -120,13 +120,14 @@ func Append(dst []byte, expr any, l banana.Limits) ([]byte, error) {
 }
 
 type encoder struct {
-	lim   *banana.Limits
-	start int // len(dst) when Append was called
+	lim    *banana.Limits
+	start  int // len(dst) when Append was called
+	shared int // bytes of shared byte strings left out of dst (Writer.ShareBytes)
 }
 
 // room checks that n more bytes keep the encoding within MaxExpression.
 func (e *encoder) room(dst []byte, n int) error {
-	if n > e.lim.MaxExpression-(len(dst)-e.start) {
+	if n > e.lim.MaxExpression-(len(dst)-e.start+e.shared) {
 		return e.tooLarge()
 	}
 	return nil

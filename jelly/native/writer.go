@@ -33,6 +33,9 @@ type Writer struct {
 	pend    uint8
 	tagOver bool
 	textAt  int
+
+	share int       // ShareBytes: byte strings this long are left out of buf
+	segs  []Segment // and listed here
 }
 
 const (
@@ -55,6 +58,9 @@ func (w *Writer) Reset(dst []byte, l banana.Limits) {
 	w.nest.Reset()
 	w.err = nil
 	w.pend, w.tagOver = pendNone, false
+	w.share = 0
+	clear(w.segs) // let the shared byte strings go
+	w.segs = w.segs[:0]
 }
 
 // Result returns the extended slice. If a token was refused, or the last
@@ -194,7 +200,12 @@ func (w *Writer) Float(v float64) error {
 }
 
 // Bytes implements token.Writer.
-func (w *Writer) Bytes(v []byte) error { return writeStr(w, v) }
+func (w *Writer) Bytes(v []byte) error {
+	if w.share > 0 && len(v) >= w.share && w.pend != pendTag && w.err == nil {
+		return w.shareBytes(v)
+	}
+	return writeStr(w, v)
+}
 
 // String implements token.Writer.
 func (w *Writer) String(v string) error { return writeStr(w, v) }
