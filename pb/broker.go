@@ -115,7 +115,10 @@ type Broker struct {
 	bw       banana.Writer
 	nw       native.Writer
 	frame    []byte
-	bigFrame int // the longest native message body read whole
+	bigFrame int        // the longest native message body read whole
+	batch    int        // messages read since output was last written
+	lend     bool       // an answer went to a caller that reads (role.go)
+	role     readerRole // callers reading their answers (role.go)
 	brd      banana.Reader
 	nrd      native.Reader
 	eb       token.ExprBuilder
@@ -209,6 +212,7 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool, watch *readerWatch) *B
 		done:     make(chan struct{}),
 	}
 	b.wcond = sync.NewCond(&b.wmu)
+	b.initRole()
 	b.sopts = jelly.Options{Registry: cfg.Registry, Security: cfg.Security, Extension: &brokerExt{b: b}}
 	b.bdec = banana.NewDecoder(b.br, cfg.Limits.Banana)
 	b.dec = b.bdec
@@ -441,61 +445,103 @@ func (b *Broker) sendDecref(luid int64) {
 
 // ---- input ----
 
+// readLoop is a goroutine reading the connection as its reader, until it
+// is no longer the reader or the connection fails.
 func (b *Broker) readLoop() {
 	defer b.loops.Done()
-	batch := 0
-	for {
-		if b.br.Buffered() == 0 || batch == maxHeldMessages {
-			// Nothing left to read at once, or a long run of messages: write
-			// what the handlers queued, then (if need be) wait for input.
-			if !b.flushHeld() {
-				return
+	b.lend = false
+	for b.readOne(nil) == readOn {
+	}
+}
+
+// readStep is what readOne did.
+type readStep uint8
+
+const (
+	readOn          readStep = iota // handled a message; still the reader
+	readGone                        // no longer the reader (taken over, or the role handed on)
+	readFailed                      // the connection failed
+	readInterrupted                 // a reading caller's read was interrupted (readForAnswer)
+)
+
+// readOne reads and handles one message as the connection's reader: a
+// reader goroutine (c nil) or a caller reading for its answer (role.go).
+func (b *Broker) readOne(c *readingCaller) readStep {
+	if b.br.Buffered() == 0 || b.batch == maxHeldMessages {
+		// Nothing left to read at once, or a long run of messages: write
+		// what the handlers queued, then (if need be) wait for input.
+		if !b.flushHeld() {
+			return readGone
+		}
+		b.batch = 0
+		if b.br.Buffered() == 0 {
+			b.releaseFrame()
+			if c == nil && b.lend {
+				// Callers read their own answers: leave the connection to
+				// them (role.go).
+				b.lend = false
+				b.releaseRole()
+				return readGone
 			}
-			batch = 0
-			if b.br.Buffered() == 0 {
-				b.releaseFrame()
-				if _, err := b.br.Peek(1); err != nil {
-					b.fail(err)
-					return
-				}
+			if step := b.waitInput(c); step != readOn {
+				return step
 			}
-			b.holdOutput()
 		}
-		batch++
-		b.msgStart.Store(time.Now().UnixNano())
-		if b.frame == nil {
-			b.frame = getFrame()
+		b.holdOutput()
+	}
+	b.batch++
+	b.msgStart.Store(time.Now().UnixNano())
+	if b.frame == nil {
+		b.frame = getFrame()
+	}
+	var frame []byte
+	var err error
+	if b.native {
+		frame, err = b.readNativeFrame(b.frame[:0])
+	} else {
+		frame, err = b.dec.ReadFrame(b.frame[:0])
+	}
+	if err != nil {
+		if errors.Is(err, banana.ErrProtocol) {
+			err = fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
-		var frame []byte
-		var err error
-		if b.native {
-			frame, err = b.readNativeFrame(b.frame[:0])
-		} else {
-			frame, err = b.dec.ReadFrame(b.frame[:0])
+		b.fail(err)
+		return readFailed
+	}
+	b.lastRecv.Store(time.Now().UnixNano())
+	b.msgStart.Store(0)
+	b.frame = frame[:0]
+	if err := b.dispatchFrame(frame); err != nil {
+		b.fail(err)
+		return readFailed
+	}
+	if run := b.stash; run != nil {
+		b.stash = nil
+		if c != nil {
+			// A caller does not run the peer's calls: a reader goroutine
+			// runs this one, and reads on.
+			b.handOff(run)
+			return readGone
 		}
-		if err != nil {
-			if errors.Is(err, banana.ErrProtocol) {
-				err = fmt.Errorf("%w: %w", ErrProtocol, err)
-			}
-			b.fail(err)
-			return
-		}
-		b.lastRecv.Store(time.Now().UnixNano())
-		b.msgStart.Store(0)
-		b.frame = frame[:0]
-		if err := b.dispatchFrame(frame); err != nil {
-			b.fail(err)
-			return
-		}
-		if run := b.stash; run != nil {
-			b.stash = nil
-			v := b.beginBusy()
-			run()
-			if !b.endBusy(v) {
-				return // another goroutine reads now
-			}
+		v := b.beginBusy()
+		run()
+		if !b.endBusy(v) {
+			return readGone // another goroutine reads now
 		}
 	}
+	return readOn
+}
+
+// waitInput waits until input arrives.
+func (b *Broker) waitInput(c *readingCaller) readStep {
+	if c != nil && c.seq != 0 {
+		return b.waitInputCaller(c)
+	}
+	if _, err := b.br.Peek(1); err != nil {
+		b.fail(err)
+		return readFailed
+	}
+	return readOn
 }
 
 func protocolErrorf(format string, args ...any) error {
@@ -866,6 +912,7 @@ func (b *Broker) handleAnswer(msg []any, isError bool) error {
 		err = b.errorFromPayload(v)
 		v = nil
 	}
+	b.lend = b.role.callers // the caller reads its next answer itself
 	pc.ch <- callResult{v: v, err: err}
 	return nil
 }
@@ -953,19 +1000,34 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 	if pc == nil {
 		return nil, rv, nil
 	}
-	select {
-	case r := <-pc.ch:
-		// Delivered once, after leaving the pending table: nothing can
-		// send to pc again, so it can serve another call.
-		putPending(pc)
-		return r.v, r.rv, r.err
-	case <-ctx.Done():
-		// The call stays pending so that its answer, when it comes, is
-		// recognised and dropped. A Braid peer is told to stop working on it.
-		if b.native {
-			_ = b.send([]any{"cancel", reqID})
+	// The caller reads its answer itself when nobody reads (role.go).
+	if b.role.callers && b.takeRole() {
+		if r, ok := b.readForAnswer(ctx, pc); ok {
+			putPending(pc)
+			return r.v, r.rv, r.err
 		}
-		return nil, rv, ctx.Err()
+	}
+	for {
+		select {
+		case r := <-pc.ch:
+			// Delivered once, after leaving the pending table: nothing can
+			// send to pc again, so it can serve another call.
+			putPending(pc)
+			return r.v, r.rv, r.err
+		case <-ctx.Done():
+			// The call stays pending so that its answer, when it comes, is
+			// recognised and dropped. A Braid peer is told to stop working on it.
+			if b.native {
+				_ = b.send([]any{"cancel", reqID})
+			}
+			return nil, rv, ctx.Err()
+		case <-b.role.free: // nil unless callers read
+			b.role.gen.Add(1)
+			if r, ok := b.readForAnswer(ctx, pc); ok {
+				putPending(pc)
+				return r.v, r.rv, r.err
+			}
+		}
 	}
 }
 

@@ -59,21 +59,38 @@
 // back into the peer and waits) does not hold up the others: a watch
 // notices the busy reader and a new goroutine takes over reading while
 // the handler finishes on the old one. So quick calls cost no goroutine,
-// and the calls behind a slow one wait about 10 ms at most. Braid guarantees that calls start in arrival order but
+// and the calls behind a slow one wait about 10 ms at most. Braid
+// guarantees that calls start in arrival order but
 // not that they finish in it; a client that needs one call to see
 // another's effect waits for its answer first (as a synchronous client
 // does). At most Limits.MaxInFlight calls run at once per connection;
 // past that the reader waits, which pushes back on the peer. A handler's
 // context is cancelled when its connection ends.
 //
+// On a connection it dialed (over TCP, Unix sockets or TLS), a goroutine
+// waiting for the answer to its call reads the connection itself while
+// nobody else does, rather than sleeping until a reader goroutine hands
+// the answer over; with one call in flight this saves a goroutine
+// hand-off per call. It handles what it reads as the reader would, except
+// the peer's calls, which it hands to a new reading goroutine, and it
+// stops reading when its answer has come or its context ends. When no
+// call is being made, a reading goroutine starts again within a few
+// milliseconds, so the peer's calls and pings are always read.
+//
 // Outgoing messages from any goroutine are encoded into one buffer. While
 // the reader has input to handle, messages queue, and the reader writes
 // them in one system call before it waits for more input (or after 64
 // messages in a row; the watch writes them if the reader is waiting for
-// the rest of a slow message), so pipelined calls share writes. Otherwise the goroutine that finds no write under
+// the rest of a slow message), so pipelined calls share writes. Otherwise
+// the goroutine that finds no write under
 // way writes the buffer itself (a caller or a handler; a message sent
 // from elsewhere is written by a short-lived goroutine), and whatever
-// others queue meanwhile goes out in its next write. Timeouts (message,
+// others queue meanwhile goes out in its next write. In the native
+// dialect, a byte string of 32 KiB or more in a message its sender writes
+// itself is not copied into the buffer but written from where it lies
+// (writev), and the sender returns once it is written; a received one
+// that makes up most of its message is handed out as a slice of the
+// buffer it was read into. Timeouts (message,
 // idle, write) and the native keepalive are checked by one timer per
 // connection rather than by socket deadlines. An idle connection has no
 // writer goroutine and no read frame (frames come from a shared pool).

@@ -317,41 +317,40 @@ var nativeFrameHeader = [5]byte{0xc6}
 // before they have arrived.
 const nativeChunk = 64 << 10
 
-// readNativeFrame reads one framed native message into dst. A body larger
-// than nativeChunk that has not arrived yet, and more than twice as long
-// as the longest the peer has sent, is read into a buffer that doubles as
-// bytes come, so a peer announcing a length it never sends cannot make the
-// reader allocate it; one that has sent long messages before has room made
-// for the next at once.
+// readNativeFrame reads one framed native message into dst (from its
+// start). A body larger than nativeChunk that has not arrived yet, and
+// more than twice as long as the longest the peer has sent, is read into
+// a buffer that doubles as bytes come, so a peer announcing a length it
+// never sends cannot make the reader allocate it; one that has sent long
+// messages before has room made for the next at once.
 func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
 	h, err := b.br.Peek(len(nativeFrameHeader))
 	if err != nil {
 		if err == io.EOF && len(h) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return dst, err
+		return dst[:0], err
 	}
 	if h[0] != nativeFrameHeader[0] {
-		return dst, protocolErrorf("native message starts with 0x%02x, not a frame header (0xc6)", h[0])
+		return dst[:0], protocolErrorf("native message starts with 0x%02x, not a frame header (0xc6)", h[0])
 	}
 	u := binary.BigEndian.Uint32(h[1:])
 	if max := b.cfg.Limits.Banana.MaxExpression; uint64(u) > uint64(max) {
-		return dst, fmt.Errorf("%w: message of %d bytes exceeds the limit of %d (%w)", ErrProtocol, u, max, banana.ErrTooLarge)
+		return dst[:0], fmt.Errorf("%w: message of %d bytes exceeds the limit of %d (%w)", ErrProtocol, u, max, banana.ErrTooLarge)
 	}
 	n := int(u) // at most MaxExpression, an int
 	b.br.Discard(len(nativeFrameHeader))
-	start := len(dst)
 	have, size := 0, n // body bytes read, and bytes room is made for
 	if n > nativeChunk && n > b.br.Buffered() && n > 2*b.bigFrame {
 		size = nativeChunk
 	}
 	for {
-		dst = slices.Grow(dst[:start+have], size-have)[:start+size]
-		if _, err := io.ReadFull(b.br, dst[start+have:]); err != nil {
+		dst = slices.Grow(dst[:have], size-have)[:size]
+		if _, err := io.ReadFull(b.br, dst[have:]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return dst[:start], err
+			return dst[:0], err
 		}
 		if size == n {
 			b.bigFrame = max(b.bigFrame, n)
@@ -473,6 +472,7 @@ func (b *Broker) fastAnswer(r token.Reader) bool {
 	}
 	delete(b.pending, reqID)
 	b.mu.Unlock()
+	b.lend = b.role.callers // the caller reads its next answer itself
 	pc.ch <- callResult{rv: rv}
 	return true
 }

@@ -133,6 +133,7 @@ type readerWatch struct {
 type watchSeen struct {
 	busy    uint64 // the busy word
 	holdGen uint64 // the output hold (see flushStale)
+	roleGen uint64 // the reading role's takings (role.go)
 }
 
 func newReaderWatch() *readerWatch {
@@ -145,7 +146,7 @@ func (w *readerWatch) add(b *Broker) {
 	defer w.mu.Unlock()
 	b.watched.Store(true)
 	if _, ok := w.active[b]; !ok {
-		w.active[b] = watchSeen{busy: b.busy.Load() &^ 1}
+		w.active[b] = watchSeen{busy: b.busy.Load() &^ 1, roleGen: b.role.gen.Load()}
 	}
 	if !w.armed {
 		w.armed = true
@@ -175,27 +176,31 @@ func (w *readerWatch) tick() {
 		gen, waiting := b.flushStale(seen.holdGen)
 		cur := b.busy.Load()
 		sawBusy = sawBusy || cur&1 == 1
+		// The reading role lain free since the last tick goes to a new
+		// reader goroutine; while it is free, the connection stays watched.
+		b.restartReader(seen.roleGen)
+		role := b.role.gen.Load()
+		free := b.role.callers && len(b.role.free) > 0
 		switch {
 		case cur&1 == 1 && cur == seen.busy:
 			// Busy with the same work since the last tick.
 			if b.busy.CompareAndSwap(cur, cur&^1) {
-				b.loops.Add(1)
-				go b.readLoop()
+				b.startReader(nil)
 			}
-			w.active[b] = watchSeen{busy: cur &^ 1, holdGen: gen}
-		case cur == seen.busy && !waiting:
+			w.active[b] = watchSeen{busy: cur &^ 1, holdGen: gen, roleGen: role}
+		case cur == seen.busy && !waiting && !free && role == seen.roleGen:
 			// Nothing since the last tick: stop watching, unless the reader
 			// got busy meanwhile (it checks watched after marking itself
 			// busy, and this checks busy after clearing watched, so one of
 			// the two sees the other).
 			b.watched.Store(false)
-			if b.busy.Load() != cur {
+			if b.busy.Load() != cur || b.role.gen.Load() != role {
 				b.watched.Store(true)
 				continue
 			}
 			delete(w.active, b)
 		default:
-			w.active[b] = watchSeen{busy: cur, holdGen: gen}
+			w.active[b] = watchSeen{busy: cur, holdGen: gen, roleGen: role}
 		}
 	}
 	if len(w.active) > 0 {
