@@ -3,12 +3,15 @@ package pb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/braidkit/braid/pb"
+	"github.com/braidkit/braid/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,30 +50,57 @@ func (s *sleeper) storedRef() *pb.RemoteReference {
 	return s.stored
 }
 
+// serveEndpoint serves root on a listening endpoint of the transport package
+// and returns the endpoint to dial.
+func serveEndpoint(t *testing.T, root any, listen string, dialOpts string) string {
+	t.Helper()
+	l, err := transport.Listen(context.Background(), listen)
+	require.NoError(t, err)
+	srv := &pb.Server{Root: root}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		require.NoError(t, srv.Close())
+		require.ErrorIs(t, <-done, pb.ErrServerClosed)
+	})
+	return transport.EndpointOf(l.Addr()) + dialOpts
+}
+
 // Callers on a dialed connection read their own answers when nobody else
 // reads (role.go). A caller whose context ends while it waits for input
-// returns at once, and the connection goes on.
+// returns at once, and the connection goes on: over TCP, TLS and Unix
+// sockets, in both dialects.
 func TestReadingCallerCancelled(t *testing.T) {
-	for _, dialects := range [][]string{nil, {"pb"}} {
-		ts := startServer(t, &sleeper{}, pb.Config{})
-		b, err := pb.Dial(ctxT(t), ts.endpoint, &pb.Config{Dialects: dialects})
-		require.NoError(t, err)
-		for i := 0; i < 20; i++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-			start := time.Now()
-			_, err := b.Root().CallRemote(ctx, "hang")
-			cancel()
-			require.ErrorIs(t, err, context.DeadlineExceeded, "dialects %v", dialects)
-			require.Less(t, time.Since(start), time.Second, "the call returned when its context ended")
-			n, err := pb.Call[int](ctxT(t), b.Root(), "sleep", 10)
-			require.NoError(t, err, "the connection goes on")
-			require.Equal(t, 10, n)
+	dir := t.TempDir()
+	cert, key, err := transport.WriteSelfSigned(dir)
+	require.NoError(t, err)
+	endpoints := map[string]string{
+		"tcp":  serveEndpoint(t, &sleeper{}, "tcp:127.0.0.1:0", ""),
+		"tls":  serveEndpoint(t, &sleeper{}, "tls:127.0.0.1:0:cert="+cert+":key="+key, ":ca="+cert),
+		"unix": serveEndpoint(t, &sleeper{}, "unix:"+filepath.Join(dir, "pb.sock"), ""),
+	}
+	for name, ep := range endpoints {
+		for _, dialects := range [][]string{nil, {"pb"}} {
+			what := fmt.Sprintf("%s %v", name, dialects)
+			b, err := pb.Dial(ctxT(t), ep, &pb.Config{Dialects: dialects})
+			require.NoError(t, err, what)
+			for i := 0; i < 10; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+				start := time.Now()
+				_, err := b.Root().CallRemote(ctx, "hang")
+				cancel()
+				require.ErrorIs(t, err, context.DeadlineExceeded, what)
+				require.Less(t, time.Since(start), time.Second, "%s: the call returned when its context ended", what)
+				n, err := pb.Call[int](ctxT(t), b.Root(), "sleep", 10)
+				require.NoError(t, err, "%s: the connection goes on", what)
+				require.Equal(t, 10, n, what)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+			_, err = b.Root().CallRemote(ctx, "hang")
+			require.ErrorIs(t, err, context.Canceled, what)
+			require.NoError(t, b.Close())
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-		_, err = b.Root().CallRemote(ctx, "hang")
-		require.ErrorIs(t, err, context.Canceled)
-		b.Close()
 	}
 }
 
