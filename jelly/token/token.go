@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Writer receives the tokens of expressions, in order. A codec's Writer
@@ -482,4 +483,198 @@ func (n *Nesting) Depth() int {
 		return 0
 	}
 	return len(n.open) + 1
+}
+
+// Flat is the shape of an element that an encoder writes again and again
+// with different scalars: fixed runs of tokens (Prefixes) with one scalar
+// after each, which together make one complete expression. Package jelly
+// writes a struct whose fields are all numbers, text or byte strings as
+// one: the dictionary's opening with the first key, the first field's
+// value, the second key, the second value, and so on. A Writer that
+// implements FlatWriter writes such an element in one call, checking its
+// limits once for the whole of it, and a Reader that implements
+// FlatReader reads it in one call. Make one with NewFlat; it is safe for
+// concurrent use.
+type Flat struct {
+	pre   []*Prefix
+	kinds []Kind
+	// What the element needs of a Writer's limits, for Needs.
+	listDepth, maxList, maxString int
+	cache                         [numSlots]atomic.Value
+}
+
+// NewFlat makes the Flat whose element is pre[0], a scalar of kind
+// kinds[0], pre[1], a scalar of kind kinds[1], and so on, ending with one
+// more prefix if pre has one more member than kinds. A scalar's kind is
+// Int, Float, Bytes or Text (which stands for ["unicode", s], as a Reader
+// returns it). NewFlat panics unless the tokens make exactly one complete
+// expression.
+func NewFlat(pre []*Prefix, kinds []Kind) *Flat {
+	if len(pre) != len(kinds) && len(pre) != len(kinds)+1 {
+		panic("token: NewFlat needs a prefix before each scalar")
+	}
+	f := &Flat{pre: pre, kinds: kinds, listDepth: -1}
+	var open []int // members still to come in each open list
+	done := 0
+	complete := func() {
+		for {
+			if len(open) == 0 {
+				done++
+				return
+			}
+			open[len(open)-1]--
+			if open[len(open)-1] > 0 {
+				return
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	list := func(n int) {
+		f.listDepth = max(f.listDepth, len(open))
+		f.maxList = max(f.maxList, n)
+	}
+	for i, p := range pre {
+		for _, t := range p.toks {
+			if done > 0 {
+				panic("token: NewFlat: tokens after a complete expression")
+			}
+			switch t.Kind {
+			case List:
+				list(t.N)
+				if t.N > 0 {
+					open = append(open, t.N)
+					continue
+				}
+			case Bytes:
+				f.maxString = max(f.maxString, len(t.Bytes))
+			}
+			complete()
+		}
+		if i == len(kinds) {
+			break
+		}
+		if done > 0 {
+			panic("token: NewFlat: tokens after a complete expression")
+		}
+		switch kinds[i] {
+		case Int, Float, Bytes:
+		case Text:
+			list(2)
+			f.maxString = max(f.maxString, len(unicodeTag))
+		default:
+			panic("token: NewFlat: a scalar must be Int, Float, Bytes or Text")
+		}
+		complete()
+	}
+	if done != 1 {
+		panic("token: NewFlat: the tokens are not one complete expression")
+	}
+	return f
+}
+
+// Prefixes returns the prefixes of f's element.
+func (f *Flat) Prefixes() []*Prefix { return f.pre }
+
+// Kinds returns the kinds of f's scalars.
+func (f *Flat) Kinds() []Kind { return f.kinds }
+
+// Needs summarizes what writing f's element needs of a Writer's limits, as
+// Prefix.Needs does: its list tokens and Text scalars stay within MaxDepth
+// when it is written at nesting depth d if d+listDepth < MaxDepth (the
+// depth counts the lists open at each of them exactly; listDepth is -1 if
+// there is none), and its longest list and longest fixed byte string are
+// maxList and maxString. A Text scalar counts as a list of two byte
+// strings, "unicode" and the text; the scalars' own byte strings are not
+// counted.
+func (f *Flat) Needs() (listDepth, maxList, maxString int) {
+	return f.listDepth, f.maxList, f.maxString
+}
+
+// Cached returns the value a codec keeps in f's slot (SlotNative, ...),
+// computing it with build the first time. build may run more than once if
+// goroutines race; one result is kept.
+func (f *Flat) Cached(slot int, build func(f *Flat) any) any {
+	if v := f.cache[slot].Load(); v != nil {
+		return v
+	}
+	return f.fill(slot, build)
+}
+
+func (f *Flat) fill(slot int, build func(f *Flat) any) any {
+	v := build(f)
+	f.cache[slot].CompareAndSwap(nil, v)
+	return f.cache[slot].Load()
+}
+
+// Replay writes f's element with the scalars vals to w token by token:
+// each prefix with WritePrefix, each Text scalar with TextWriter.Text when
+// w is a TextWriter, else as its three tokens. The Kind fields of vals are
+// not read.
+func (f *Flat) Replay(w Writer, vals []Token) error {
+	tw, _ := w.(TextWriter)
+	for i, p := range f.pre {
+		if err := WritePrefix(w, p); err != nil {
+			return err
+		}
+		if i == len(f.kinds) {
+			break
+		}
+		v := &vals[i]
+		var err error
+		switch f.kinds[i] {
+		case Int:
+			err = w.Int(v.Int)
+		case Float:
+			err = w.Float(v.Float)
+		case Bytes:
+			err = w.Bytes(v.Bytes)
+		case Text:
+			if tw != nil {
+				err = tw.Text(string(v.Bytes))
+			} else if err = w.List(2); err == nil {
+				if err = w.Bytes(unicodeTag); err == nil {
+					err = w.Bytes(v.Bytes)
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlatWriter is implemented by Writers that write a Flat element in one
+// call.
+type FlatWriter interface {
+	Writer
+	// Scalars returns n Tokens, owned by the Writer, in which to pass the
+	// scalars of an element to Flat. Each call may return the same memory.
+	Scalars(n int) []Token
+	// Flat writes the element f with the scalars vals (vals[i] holds the
+	// i'th, of the kind f gives; the Kind fields are not read, and the
+	// Writer keeps no reference to vals or their bytes): exactly the
+	// bytes that writing its tokens one by one (Flat.Replay) would give.
+	// When it cannot tell at once that this succeeds (the element might
+	// break a limit, a Text scalar is not valid UTF-8, the Writer has
+	// failed, ...), it writes nothing, changes nothing and reports false:
+	// write the tokens one by one then, which gives the same bytes or the
+	// exact error.
+	Flat(f *Flat, vals []Token) bool
+}
+
+// WriteFlat writes f's element with the scalars vals to w, in one call if
+// w is a FlatWriter that takes it, else as Flat.Replay does. Each Text
+// scalar must be valid UTF-8: if one is not, WriteFlat writes nothing and
+// returns ErrNotText.
+func WriteFlat(w Writer, f *Flat, vals []Token) error {
+	for i, k := range f.kinds {
+		if k == Text && !utf8.Valid(vals[i].Bytes) {
+			return ErrNotText
+		}
+	}
+	if fw, ok := w.(FlatWriter); ok && fw.Flat(f, vals) {
+		return nil
+	}
+	return f.Replay(w, vals)
 }
