@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/braidkit/braid/jelly/banana"
 	"github.com/braidkit/braid/jelly/token"
@@ -246,5 +247,28 @@ func TestReaderPrefix(t *testing.T) {
 	r.Reset(enc[:len(enc)-1])
 	if r.Prefix(p) {
 		t.Fatalf("Prefix took a truncated encoding")
+	}
+}
+
+// TestValidText checks validText against utf8.Valid around its word
+// loads: every length to 20, with a byte >= 0x80 at each position.
+func TestValidText(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		b := []byte(strings.Repeat("a", n))
+		if !validText(b) {
+			t.Fatalf("%q refused", b)
+		}
+		for i := 0; i < n; i++ {
+			for _, c := range []byte{0x80, 0xc3, 0xff} {
+				b := []byte(strings.Repeat("a", n))
+				b[i] = c
+				if i+1 < n && c == 0xc3 {
+					b[i+1] = 0xa9 // é
+				}
+				if validText(b) != utf8.Valid(b) {
+					t.Fatalf("validText(%q) = %v", b, validText(b))
+				}
+			}
+		}
 	}
 }

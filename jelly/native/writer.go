@@ -330,17 +330,22 @@ func validUTF8[T string | []byte](s T) bool {
 	return utf8.ValidString(asString(s))
 }
 
-// validText is validUTF8 for []byte, small enough to be inlined.
+// validText is validUTF8 for []byte, small enough to be inlined. Below 16
+// bytes it tests for ASCII with two overlapping word loads.
 func validText(b []byte) bool {
-	if len(b) >= 16 {
+	n := len(b)
+	var or uint64
+	switch {
+	case n >= 16:
 		return utf8.Valid(b)
+	case n >= 8:
+		or = binary.LittleEndian.Uint64(b) | binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4:
+		or = uint64(binary.LittleEndian.Uint32(b) | binary.LittleEndian.Uint32(b[n-4:]))
+	case n > 0:
+		or = uint64(b[0] | b[n/2] | b[n-1])
 	}
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return utf8.Valid(b)
-		}
-	}
-	return true
+	return or&0x8080808080808080 == 0 || utf8.Valid(b)
 }
 
 // asString views s as a string without copying it (a slice header starts
