@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 
@@ -36,6 +37,8 @@ type Writer struct {
 
 	share int       // ShareBytes: byte strings this long are left out of buf
 	segs  []Segment // and listed here
+
+	scalars []token.Token // for Scalars
 }
 
 const (
@@ -47,6 +50,7 @@ const (
 var (
 	_ token.TextWriter   = (*Writer)(nil)
 	_ token.PrefixWriter = (*Writer)(nil)
+	_ token.FlatWriter   = (*Writer)(nil)
 )
 
 // Reset makes w append to dst with limits l (zero fields take their
@@ -307,6 +311,195 @@ func (w *Writer) Prefix(p *token.Prefix) error {
 		w.pend, w.tagOver, w.textAt = pendTag, false, len(w.buf)-2-len(unicodeTag)
 	}
 	return nil
+}
+
+// Scalars implements token.FlatWriter.
+func (w *Writer) Scalars(n int) []token.Token {
+	if len(w.scalars) < n {
+		w.scalars = make([]token.Token, n)
+	}
+	return w.scalars[:n]
+}
+
+// flatEnc is what a Writer or Reader keeps of a token.Flat: a step for
+// each scalar, with the encoding of the prefix before it, and the
+// encoding of the prefix after the last scalar, if there is one.
+type flatEnc struct {
+	steps []flatStep
+	last  []byte
+	// The Writer may append the prefixes' encodings one after the other:
+	// none leaves a list that may be text open (pend).
+	simple bool
+	// fixed bounds the bytes of the element but those of its scalars'
+	// byte strings.
+	fixed int
+}
+
+type flatStep struct {
+	pre []byte
+	// A prefix of at most 16 bytes is copied as two words, lo and hi (its
+	// bytes, little-endian, padded with zeros).
+	lo, hi uint64
+	kind   token.Kind
+}
+
+// flatSlack is the room Flat makes beyond the element's bytes, for the
+// two-word copies of prefixes.
+const flatSlack = 16
+
+func flatOf(f *token.Flat) *flatEnc {
+	return f.Cached(token.SlotNative, buildFlatEnc).(*flatEnc)
+}
+
+func buildFlatEnc(f *token.Flat) any {
+	fe := &flatEnc{simple: true}
+	kinds := f.Kinds()
+	for i, p := range f.Prefixes() {
+		enc := p.Encoding(token.SlotNative, encodePrefix)
+		fe.fixed += len(enc)
+		if toks := p.Tokens(); endsPending(toks) {
+			fe.simple = false
+		}
+		if i == len(kinds) {
+			fe.last = enc
+			break
+		}
+		st := flatStep{pre: enc, kind: kinds[i]}
+		if len(enc) <= 16 {
+			var w [16]byte
+			copy(w[:], enc)
+			st.lo, st.hi = binary.LittleEndian.Uint64(w[:]), binary.LittleEndian.Uint64(w[8:])
+		}
+		fe.steps = append(fe.steps, st)
+		switch kinds[i] {
+		case token.Int, token.Float:
+			fe.fixed += 9
+		case token.Text:
+			fe.fixed += 6 // the longest ext header
+		case token.Bytes:
+			fe.fixed += 5 // the longest bin header
+		}
+	}
+	return fe
+}
+
+// endsPending reports whether tokens leave a list that may be text open:
+// they end with List(2), or with List(2), Bytes("unicode").
+func endsPending(toks []token.Token) bool {
+	k := len(toks)
+	return k > 0 && toks[k-1].Kind == token.List && toks[k-1].N == 2 ||
+		k > 1 && toks[k-2].Kind == token.List && toks[k-2].N == 2 && toks[k-1].Kind == token.Bytes && string(toks[k-1].Bytes) == unicodeTag
+}
+
+// Flat implements token.FlatWriter. It checks the limits once for the
+// whole element, allowing for the longest encoding of each scalar (and
+// the byte strings one by one against MaxString); near a limit it
+// declines, and the tokens one by one give the exact result.
+func (w *Writer) Flat(f *token.Flat, vals []token.Token) bool {
+	if w.err != nil || w.pend != pendNone {
+		return false
+	}
+	fe := flatOf(f)
+	listDepth, maxList, maxString := f.Needs()
+	lim := &w.lim
+	if !fe.simple || len(vals) < len(fe.steps) || w.nest.Depth()+listDepth >= lim.MaxDepth ||
+		maxList > lim.MaxList || maxList > math.MaxUint32 || maxString > lim.MaxString {
+		return false
+	}
+	vals = vals[:len(fe.steps)]
+	maxStr := min(lim.MaxString, math.MaxUint32)
+	need := fe.fixed
+	for i := range fe.steps {
+		if k := fe.steps[i].kind; k == token.Text || k == token.Bytes {
+			n := len(vals[i].Bytes)
+			if n > maxStr {
+				return false
+			}
+			need += n
+		}
+	}
+	buf := w.buf
+	if need > lim.MaxExpression-(len(buf)-w.e.start) {
+		return false
+	}
+	if cap(buf)-len(buf) < need+flatSlack {
+		buf = slices.Grow(buf, need+flatSlack)
+	}
+	for i := range fe.steps {
+		st := &fe.steps[i]
+		v := &vals[i]
+		if n := len(buf); len(st.pre) <= 16 {
+			b := buf[n : n+16]
+			binary.LittleEndian.PutUint64(b, st.lo)
+			binary.LittleEndian.PutUint64(b[8:], st.hi)
+			buf = buf[:n+len(st.pre)]
+		} else {
+			buf = append(buf, st.pre...)
+		}
+		switch st.kind {
+		case token.Int:
+			buf = appendInt(buf, v.Int)
+		case token.Float:
+			buf = binary.BigEndian.AppendUint64(append(buf, cFloat64), math.Float64bits(v.Float))
+		case token.Text:
+			s := v.Bytes
+			if !validText(s) {
+				return false // w.buf is untouched
+			}
+			if n := len(s); n < len(fixExtFormat) && fixExtFormat[n] != 0 {
+				buf = append(buf, fixExtFormat[n], byte(ExtText))
+			} else if n <= math.MaxUint8 {
+				buf = append(buf, cExt8, byte(n), byte(ExtText))
+			} else {
+				buf = appendExtHeader(buf, n, ExtText)
+			}
+			buf = append(buf, s...)
+		case token.Bytes:
+			s := v.Bytes
+			if len(s) <= maxFixStr && validText(s) {
+				buf = append(buf, cFixStr|byte(len(s)))
+			} else {
+				buf = appendBinHeader(buf, len(s))
+			}
+			buf = append(buf, s...)
+		default:
+			return false
+		}
+	}
+	buf = append(buf, fe.last...)
+	w.buf = buf
+	w.nest.Done()
+	return true
+}
+
+// fixExtFormat is the fixext format for a payload of n bytes, 0 if none.
+var fixExtFormat = [17]byte{1: cFixExt1, 2: cFixExt2, 4: cFixExt4, 8: cFixExt8, 16: cFixExt16}
+
+// appendInt appends v in the shortest msgpack integer format, as
+// encoder.appendInt64 does (without its room check).
+func appendInt(dst []byte, v int64) []byte {
+	switch {
+	case v >= 0 && v <= cPosFixMax, v < 0 && v >= -32:
+		return append(dst, byte(v))
+	case v >= 0:
+		u := uint64(v)
+		switch {
+		case u <= math.MaxUint8:
+			return append(dst, cUint8, byte(u))
+		case u <= math.MaxUint16:
+			return binary.BigEndian.AppendUint16(append(dst, cUint16), uint16(u))
+		case u <= math.MaxUint32:
+			return binary.BigEndian.AppendUint32(append(dst, cUint32), uint32(u))
+		}
+		return binary.BigEndian.AppendUint64(append(dst, cUint64), u)
+	case v >= math.MinInt8:
+		return append(dst, cInt8, byte(v))
+	case v >= math.MinInt16:
+		return binary.BigEndian.AppendUint16(append(dst, cInt16), uint16(v))
+	case v >= math.MinInt32:
+		return binary.BigEndian.AppendUint32(append(dst, cInt32), uint32(v))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, cInt64), uint64(v))
 }
 
 // encodePrefix is the encoding of a token.Prefix's tokens.

@@ -1,0 +1,240 @@
+package native
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/token"
+)
+
+// testFlats are Flat elements: a struct's dictionary as jelly writes it
+// (with each kind of scalar), and elements with a last prefix, an empty
+// list and a prefix longer than 16 bytes.
+var testFlats = func() []*token.Flat {
+	key := func(name string) *token.Prefix {
+		return token.NewPrefix(func(w token.Writer) { w.List(2); w.List(2); w.String("unicode"); w.String(name) })
+	}
+	open := token.NewPrefix(func(w token.Writer) {
+		w.List(5)
+		w.String("dictionary")
+		w.List(2)
+		w.List(2)
+		w.String("unicode")
+		w.String("i")
+	})
+	return []*token.Flat{
+		token.NewFlat([]*token.Prefix{open, key("s"), key("f"), key("b")}, []token.Kind{token.Int, token.Text, token.Float, token.Bytes}),
+		token.NewFlat([]*token.Prefix{
+			token.NewPrefix(func(w token.Writer) { w.List(6); w.String("x"); w.List(0) }),
+			token.NewPrefix(func(w token.Writer) { w.String("a long byte string, past sixteen bytes") }),
+			token.NewPrefix(func(w token.Writer) { w.Int(-7) }),
+		}, []token.Kind{token.Text, token.Bytes}),
+		token.NewFlat([]*token.Prefix{token.NewPrefix(func(token.Writer) {})}, []token.Kind{token.Int}),
+		token.NewFlat([]*token.Prefix{token.NewPrefix(func(w token.Writer) { w.List(1) })}, []token.Kind{token.Text}),
+	}
+}()
+
+// flatScalars are scalars for testFlats: vals[i] has a scalar of each
+// kind, the i'th of the values of each kind.
+func flatScalars() [][4]token.Token {
+	ints := []int64{0, 1, -1, 127, 128, -32, -33, 255, 256, -128, -129, 65535, 65536, -32768, -32769,
+		math.MaxUint32, math.MaxUint32 + 1, math.MinInt32, math.MinInt32 - 1, math.MaxInt64, math.MinInt64}
+	floats := []float64{0, 1.5, -2, math.Inf(1), math.NaN(), math.MaxFloat64}
+	texts := []string{"", "a", "ab", "abc", "abcd", "é", "record", "abcdefgh", "0123456789abcde", "0123456789abcdef",
+		"0123456789abcdef0", strings.Repeat("é", 40), strings.Repeat("x", 255), strings.Repeat("x", 256),
+		strings.Repeat("y", 70000), "\xff", "abcdefg\xff", "unicode", "é\xc3"}
+	var out [][4]token.Token
+	for i := range max(len(ints), len(floats), len(texts)) {
+		s := texts[i%len(texts)]
+		b := texts[(i+3)%len(texts)]
+		out = append(out, [4]token.Token{
+			{Int: ints[i%len(ints)]},
+			{Bytes: []byte(s)},
+			{Float: floats[i%len(floats)]},
+			{Bytes: []byte(b)},
+		})
+	}
+	return out
+}
+
+// scalarsFor arranges vals in the order of f's kinds.
+func scalarsFor(f *token.Flat, vals [4]token.Token) []token.Token {
+	var out []token.Token
+	for _, k := range f.Kinds() {
+		switch k {
+		case token.Int:
+			out = append(out, vals[0])
+		case token.Text:
+			out = append(out, vals[1])
+		case token.Float:
+			out = append(out, vals[2])
+		case token.Bytes:
+			out = append(out, vals[3])
+		}
+	}
+	return out
+}
+
+// TestFlatLimits checks that a Flat element written in one call gives
+// what writing its tokens one by one gives, near every limit, and that a
+// Writer that declines it is left as it was.
+func TestFlatLimits(t *testing.T) {
+	limits := []banana.Limits{{}}
+	for n := 1; n <= 6; n++ {
+		limits = append(limits, banana.Limits{MaxDepth: n}, banana.Limits{MaxList: n})
+	}
+	for _, n := range []int{0, 1, 3, 6, 7, 9, 10, 15, 16, 31, 32, 255, 256} {
+		limits = append(limits, banana.Limits{MaxString: n})
+	}
+	for _, n := range []int{1, 8, 16, 20, 24, 30, 36, 40, 48, 60, 64, 80, 100, 300, 400} {
+		limits = append(limits, banana.Limits{MaxExpression: n})
+	}
+	declined := 0
+	for fi, f := range testFlats {
+		for _, sc := range flatScalars() {
+			vals := scalarsFor(f, sc)
+			for depth := 0; depth < 3; depth++ {
+				for _, l := range limits {
+					run := func(flat bool) ([]byte, error, error) {
+						var w Writer
+						w.Reset([]byte{9}, l)
+						for range depth {
+							w.List(2)
+						}
+						var err error
+						if flat {
+							if !w.Flat(f, vals) {
+								declined++
+								err = f.Replay(&w, vals)
+							}
+						} else {
+							err = f.Replay(&w, vals)
+						}
+						// The Writer's nesting must be the same
+						// afterwards: finish the lists open.
+						for range depth {
+							w.Int(1)
+						}
+						out, rerr := w.Result()
+						return out, err, rerr
+					}
+					got, gerr, grerr := run(true)
+					want, werr, wrerr := run(false)
+					if !bytes.Equal(got, want) || errString(gerr) != errString(werr) || errString(grerr) != errString(wrerr) {
+						t.Fatalf("flat %d, scalars %v at depth %d, %+v: got %x, %v, %v; want %x, %v, %v",
+							fi, vals, depth, l, got, gerr, grerr, want, werr, wrerr)
+					}
+				}
+			}
+		}
+	}
+	if declined == 0 {
+		t.Fatal("Flat never declined")
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestFlatFailedWriter checks that Flat declines on a Writer that has
+// failed, and inside a list of two that may be text.
+func TestFlatFailedWriter(t *testing.T) {
+	f := testFlats[2]
+	vals := []token.Token{{Int: 1}}
+	var w Writer
+	w.Reset(nil, banana.Limits{MaxList: 1})
+	if w.List(2) == nil || w.Flat(f, vals) {
+		t.Fatal("Flat accepted after an error")
+	}
+	w.Reset(nil, banana.Limits{})
+	w.List(2)
+	if w.Flat(f, vals) {
+		t.Fatal("Flat accepted inside a list that may be text")
+	}
+	w.String("unicode")
+	if w.Flat(f, vals) {
+		t.Fatal("Flat accepted after a text tag")
+	}
+}
+
+// TestWriteFlat checks token.WriteFlat: one call on a FlatWriter, the
+// tokens otherwise, and ErrNotText with nothing written for text that is
+// not UTF-8.
+func TestWriteFlat(t *testing.T) {
+	f := testFlats[0]
+	vals := scalarsFor(f, [4]token.Token{{Int: 300}, {Bytes: []byte("é")}, {Float: 0.5}, {Bytes: []byte("\xff")}})
+	var w Writer
+	w.Reset(nil, banana.Limits{})
+	if err := token.WriteFlat(&w, f, vals); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.Result()
+	var r recorder
+	if err != nil || token.WriteFlat(&r, f, vals) != nil {
+		t.Fatal(err)
+	}
+	want, err := Append(nil, r.expr(), banana.Limits{})
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("WriteFlat gave %x, want %x (%v)", got, want, err)
+	}
+	w.Reset(nil, banana.Limits{})
+	vals[1].Bytes = []byte("\xc3")
+	if err := token.WriteFlat(&w, f, vals); !errors.Is(err, token.ErrNotText) || len(w.buf) != 0 {
+		t.Fatalf("WriteFlat of bad text: %v, wrote %x", err, w.buf)
+	}
+}
+
+// recorder is a token.Writer (not a TextWriter) that builds the
+// expression.
+type recorder struct{ toks []token.Token }
+
+func (r *recorder) List(n int) error {
+	r.toks = append(r.toks, token.Token{Kind: token.List, N: n})
+	return nil
+}
+func (r *recorder) Int(v int64) error {
+	r.toks = append(r.toks, token.Token{Kind: token.Int, Int: v})
+	return nil
+}
+func (r *recorder) Uint(v uint64) error { return r.Int(int64(v)) }
+func (r *recorder) Big(v *big.Int) error {
+	r.toks = append(r.toks, token.Token{Kind: token.Big, Big: v})
+	return nil
+}
+func (r *recorder) Float(v float64) error {
+	r.toks = append(r.toks, token.Token{Kind: token.Float, Float: v})
+	return nil
+}
+func (r *recorder) Bytes(b []byte) error {
+	r.toks = append(r.toks, token.Token{Kind: token.Bytes, Bytes: append([]byte{}, b...)})
+	return nil
+}
+func (r *recorder) String(s string) error { return r.Bytes([]byte(s)) }
+
+// expr builds the expression from the tokens, through a Writer with no
+// limits and a Decoder.
+func (r *recorder) expr() any {
+	var w Writer
+	w.Reset(nil, banana.Limits{MaxString: 1 << 20})
+	if err := token.WriteTokens(&w, r.toks); err != nil {
+		panic(err)
+	}
+	b, err := w.Result()
+	if err != nil {
+		panic(err)
+	}
+	v, _, err := DecodeBytes(b, banana.Limits{MaxString: 1 << 20})
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
