@@ -31,6 +31,30 @@ type structInfo struct {
 	// header and tag when there are no fields).
 	keys []*token.Prefix
 	open *token.Prefix
+	// flat is the dictionary as a token.Flat (open, value, keys[1],
+	// value, ...) when every field is a number, a string or a byte slice
+	// (flatKinds), else nil.
+	flat *token.Flat
+}
+
+// flatKind is the kind of scalar a field of type t is written as, if it
+// is one the streaming encoder and the TypedDecoder both take as a plain
+// token: integers, floats, strings (as text) and byte slices.
+func flatKind(t reflect.Type) (token.Kind, bool) {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return token.Int, true
+	case reflect.Float32, reflect.Float64:
+		return token.Float, true
+	case reflect.String:
+		return token.Text, true
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return token.Bytes, true
+		}
+	}
+	return token.Invalid, false
 }
 
 // structCache caches structInfo per reflect.Type, like encoding/json's
@@ -178,6 +202,18 @@ func buildStructInfo(t reflect.Type) *structInfo {
 		if _, ok := si.byFold[fold]; !ok {
 			si.byFold[fold] = i
 		}
+	}
+	if len(fields) > 0 {
+		kinds := make([]token.Kind, len(fields))
+		for i := range fields {
+			k, ok := flatKind(fields[i].typ)
+			if !ok {
+				return si
+			}
+			kinds[i] = k
+		}
+		pre := append([]*token.Prefix{si.open}, si.keys[1:]...)
+		si.flat = token.NewFlat(pre, kinds)
 	}
 	return si
 }

@@ -3,7 +3,9 @@ package jelly
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
+	"math/bits"
 	"reflect"
 	"sync"
 	"unicode/utf8"
@@ -227,12 +229,16 @@ type sink struct {
 	token.Writer
 	pw token.PrefixWriter // nil if the Writer is not one
 	tw token.TextWriter   // nil if the Writer is not one
+	fw token.FlatWriter   // nil if the Writer is not one
+	// vals holds the scalars of flat structs (FlatWriter.Scalars).
+	vals []token.Token
 }
 
 func newSink(w token.Writer) sink {
 	s := sink{Writer: w}
 	s.pw, _ = w.(token.PrefixWriter)
 	s.tw, _ = w.(token.TextWriter)
+	s.fw, _ = w.(token.FlatWriter)
 	return s
 }
 
@@ -432,7 +438,25 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		}
 		// The first key comes with the dictionary's opening.
 		fps[0].key = open
+		// A struct of scalars goes to a FlatWriter in one call, its
+		// fields loaded by flatLoads.
+		flat := si.flat
+		var loads []flatLoad
+		if flat != nil {
+			loads = make([]flatLoad, len(fps))
+			for k := range fps {
+				loads[k] = flatLoad{off: fps[k].off, op: flatOp(si.fields[k].typ)}
+			}
+		}
 		p.enc = func(w *sink, ptr unsafe.Pointer) error {
+			if flat != nil && w.fw != nil {
+				if len(w.vals) < len(loads) {
+					w.vals = w.fw.Scalars(len(loads))
+				}
+				if loadFlat(w.vals, loads, ptr) && w.fw.Flat(flat, w.vals) {
+					return nil
+				}
+			}
 			for k := range fps {
 				f := &fps[k]
 				if err := w.prefix(f.key); err != nil {
@@ -451,6 +475,91 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		return nil
 	}
 	return p
+}
+
+// flatLoad says how to load a struct field of a flat kind (flatKind)
+// into a token.Token.
+type flatLoad struct {
+	off uintptr
+	op  uint8
+}
+
+// flatLoad ops.
+const (
+	loadInt8 = iota
+	loadInt16
+	loadInt32
+	loadInt64
+	loadUint8
+	loadUint16
+	loadUint32
+	loadUint64
+	loadFloat32
+	loadFloat64
+	loadString
+	loadBytes
+)
+
+// flatOp is the load op for a field of type t, whose kind flatKind takes.
+func flatOp(t reflect.Type) uint8 {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return loadInt8 + uint8(bits.TrailingZeros(uint(t.Size())))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return loadUint8 + uint8(bits.TrailingZeros(uint(t.Size())))
+	case reflect.Float32:
+		return loadFloat32
+	case reflect.Float64:
+		return loadFloat64
+	case reflect.String:
+		return loadString
+	}
+	return loadBytes
+}
+
+// loadFlat loads the fields of the struct at p into vals. It reports false
+// for an unsigned value too large for a token's Int (the tokens one by one
+// write it).
+func loadFlat(vals []token.Token, loads []flatLoad, p unsafe.Pointer) bool {
+	vals = vals[:len(loads)]
+	for k := range loads {
+		l := &loads[k]
+		v := &vals[k]
+		q := unsafe.Add(p, l.off)
+		switch l.op {
+		case loadInt8:
+			v.Int = int64(*(*int8)(q))
+		case loadInt16:
+			v.Int = int64(*(*int16)(q))
+		case loadInt32:
+			v.Int = int64(*(*int32)(q))
+		case loadInt64:
+			v.Int = *(*int64)(q)
+		case loadUint8:
+			v.Int = int64(*(*uint8)(q))
+		case loadUint16:
+			v.Int = int64(*(*uint16)(q))
+		case loadUint32:
+			v.Int = int64(*(*uint32)(q))
+		case loadUint64:
+			u := *(*uint64)(q)
+			if u > math.MaxInt64 {
+				return false
+			}
+			v.Int = int64(u)
+		case loadFloat32:
+			v.Float = float64(*(*float32)(q))
+		case loadFloat64:
+			v.Float = *(*float64)(q)
+		case loadString:
+			// The Writer only reads the bytes (token.FlatWriter).
+			s := *(*string)(q)
+			v.Bytes = unsafe.Slice(unsafe.StringData(s), len(s))
+		default:
+			v.Bytes = *(*[]byte)(q)
+		}
+	}
+	return true
 }
 
 // fieldOffset returns the offset of the field at index, which must be
