@@ -500,7 +500,7 @@ type Flat struct {
 	kinds []Kind
 	// What the element needs of a Writer's limits, for Needs.
 	listDepth, maxList, maxString int
-	cache                         [numSlots]atomic.Value
+	cache                         [numSlots]atomic.Pointer[any]
 }
 
 // NewFlat makes the Flat whose element is pre[0], a scalar of kind
@@ -594,15 +594,16 @@ func (f *Flat) Needs() (listDepth, maxList, maxString int) {
 // computing it with build the first time. build may run more than once if
 // goroutines race; one result is kept.
 func (f *Flat) Cached(slot int, build func(f *Flat) any) any {
-	if v := f.cache[slot].Load(); v != nil {
-		return v
+	v := f.cache[slot].Load()
+	if v == nil {
+		v = f.fill(slot, build)
 	}
-	return f.fill(slot, build)
+	return *v
 }
 
-func (f *Flat) fill(slot int, build func(f *Flat) any) any {
+func (f *Flat) fill(slot int, build func(f *Flat) any) *any {
 	v := build(f)
-	f.cache[slot].CompareAndSwap(nil, v)
+	f.cache[slot].CompareAndSwap(nil, &v)
 	return f.cache[slot].Load()
 }
 
@@ -660,6 +661,21 @@ type FlatWriter interface {
 	// failed, ...), it writes nothing, changes nothing and reports false:
 	// write the tokens one by one then, which gives the same bytes or the
 	// exact error.
+	Flat(f *Flat, vals []Token) bool
+}
+
+// FlatReader is implemented by Readers that read a Flat element in one
+// call.
+type FlatReader interface {
+	Reader
+	// Flat reports whether the input continues with the element f as the
+	// codec's Writer writes it: each prefix as PrefixReader.Prefix matches
+	// it, and each scalar of the kind f gives (an Int one that fits an
+	// int64; a Text one in the codec's compact form), all within the
+	// Reader's limits. If so it consumes the element and stores the
+	// scalars in vals as Next would return them (Kind set; Bytes alias
+	// the input). Otherwise it consumes nothing, though vals may have
+	// changed; the element may still be there, encoded otherwise.
 	Flat(f *Flat, vals []Token) bool
 }
 
