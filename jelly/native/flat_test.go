@@ -238,3 +238,104 @@ func (r *recorder) expr() any {
 	}
 	return v
 }
+
+// TestFlatRead checks that Reader.Flat reads what Writer.Flat writes,
+// consuming exactly the element, and declines, consuming nothing, when
+// the input is cut short.
+func TestFlatRead(t *testing.T) {
+	for fi, f := range testFlats {
+		for _, sc := range flatScalars() {
+			vals := scalarsFor(f, sc)
+			var w Writer
+			w.Reset(nil, banana.Limits{MaxString: 1 << 20})
+			if err := f.Replay(&w, vals); err != nil {
+				continue // text that is not UTF-8
+			}
+			wire, err := w.Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r Reader
+			r.Reset(append(append([]byte{}, wire...), 0x01))
+			got := make([]token.Token, len(vals))
+			if !r.Flat(f, got) || r.Len() != 1 {
+				t.Fatalf("flat %d: Flat refused %x (left %d)", fi, wire, r.Len())
+			}
+			checkFlatRead(t, wire, banana.Limits{MaxString: 1 << 20})
+			for n := range len(wire) {
+				r.Reset(wire[:n])
+				if r.Flat(f, got) || r.Len() != n {
+					t.Fatalf("flat %d: Flat took %x, cut from %x", fi, wire[:n], wire)
+				}
+			}
+			// Under limits it takes no more than Next would.
+			for _, l := range []banana.Limits{{MaxList: 4}, {MaxList: 1}, {MaxString: 6}, {MaxString: 7}, {MaxString: 255}} {
+				checkFlatRead(t, wire, l)
+			}
+		}
+	}
+}
+
+// TestFlatReadFormats checks Reader.Flat on formats the Writer does not
+// write for a scalar, and on malformed scalars.
+func TestFlatReadFormats(t *testing.T) {
+	for _, s := range []string{
+		"cf ff ff ff ff ff ff ff ff", "cf 7f ff ff ff ff ff ff ff", "d3 80 00 00 00 00 00 00 00", "d0 80", "cc 80",
+		"d1 ff 00", "cd ff 00", "d2 ff ff ff ff", "ce ff ff ff ff", "cc", "d3 00", "c0", "a1 61",
+		"91 ca 3f c0 00 00", "91 ca 3f c0", "91 cb 3f", "91 c7 01 02 61", "91 c7 01 01 61", "91 c8 00 01 02 61",
+		"91 c9 00 00 00 01 02 61", "91 c9 ff ff ff ff 02 61", "91 c7 02 02 c3 28", "91 d4 02", "91 d5 02 61",
+		"91 a1 61", "91 92 a7 75 6e 69 63 6f 64 65 a1 61",
+		"96 a1 78 90 d4 02 61 c4 26" + strings.Repeat(" 61", 38) + " c4 01 ff f9",
+		"96 a1 78 90 d4 02 61 c4 26" + strings.Repeat(" 61", 38) + " d9 01 61 f9",
+		"96 a1 78 90 d4 02 61 c4 26" + strings.Repeat(" 61", 38) + " c5 00 01 61 f9",
+		"96 a1 78 90 d4 02 61 c4 26" + strings.Repeat(" 61", 38) + " c6 00 00 00 01 61 f9",
+		"96 a1 78 90 d4 02 61 c4 26" + strings.Repeat(" 61", 38) + " c6 ff ff ff ff 61 f9",
+		"96 a1 78 90 d4 02 61 c4 26" + strings.Repeat(" 61", 38) + " a1 61 f8",
+	} {
+		for _, l := range []banana.Limits{{}, {MaxString: 0}, {MaxList: 1}} {
+			checkFlatRead(t, hx(t, s), l)
+		}
+	}
+}
+
+// checkFlatRead checks Reader.Flat on data with each of testFlats: if it
+// takes an element, then reading the same bytes token by token, with the
+// same limits, must give the expression of that element with the scalars
+// Flat returned.
+func checkFlatRead(t *testing.T, data []byte, l banana.Limits) {
+	t.Helper()
+	for fi, f := range testFlats {
+		var r Reader
+		r.SetLimits(l)
+		r.Reset(data)
+		vals := make([]token.Token, len(f.Kinds()))
+		if !r.Flat(f, vals) {
+			if r.Len() != len(data) {
+				t.Fatalf("flat %d: Flat declined %x but consumed %d bytes", fi, data, len(data)-r.Len())
+			}
+			continue
+		}
+		n := len(data) - r.Len()
+		for i, k := range f.Kinds() {
+			if vals[i].Kind != k {
+				t.Fatalf("flat %d on %x: scalar %d of kind %d, want %d", fi, data, i, vals[i].Kind, k)
+			}
+		}
+		r.Reset(data[:n])
+		var b token.ExprBuilder
+		got, err := b.ReadExpr(&r)
+		if err != nil || r.Len() != 0 {
+			t.Fatalf("flat %d: Flat took %x, Next refuses it: %v (left %d)", fi, data[:n], err, r.Len())
+		}
+		var w Writer
+		w.Reset(nil, banana.Limits{MaxString: 1 << 20})
+		if err := f.Replay(&w, vals); err != nil {
+			t.Fatalf("flat %d: replaying %x: %v", fi, data[:n], err)
+		}
+		want, _ := w.Result()
+		again, err := Append(nil, got, banana.Limits{MaxString: 1 << 20})
+		if err != nil || !bytes.Equal(again, want) {
+			t.Fatalf("flat %d on %x: Next read %v (%x), Flat %v (%x)", fi, data[:n], got, again, vals, want)
+		}
+	}
+}

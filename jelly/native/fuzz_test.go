@@ -243,5 +243,6 @@ func FuzzFramed(f *testing.F) {
 		if ferr == nil && !banana.Equal(got, want) {
 			t.Fatalf("framed read gave %#v, Decoder %#v", got, want)
 		}
+		checkFlatRead(t, data, fuzzLimits)
 	})
 }

@@ -28,7 +28,10 @@ type Reader struct {
 	textMax int // the longest text within the limits, -1 if none is
 }
 
-var _ token.PrefixReader = (*Reader)(nil)
+var (
+	_ token.PrefixReader = (*Reader)(nil)
+	_ token.FlatReader   = (*Reader)(nil)
+)
 
 // Reset makes r read b. It keeps the limits set by SetLimits.
 func (r *Reader) Reset(b []byte) { r.b = b }
@@ -172,6 +175,184 @@ func (r *Reader) Prefix(p *token.Prefix) bool {
 	}
 	r.b = r.b[len(enc):]
 	return true
+}
+
+// Flat implements token.FlatReader. It takes the formats the Writer
+// writes (and float 32, and every integer format for an Int that fits an
+// int64); for anything else it declines, and Next reads the tokens.
+func (r *Reader) Flat(f *token.Flat, vals []token.Token) bool {
+	fe := flatOf(f)
+	steps := fe.steps
+	if len(vals) < len(steps) || r.limited && (fe.maxList > r.maxList || fe.maxString > r.maxStr) {
+		return false
+	}
+	vals = vals[:len(steps)]
+	b := r.b
+	for i := range steps {
+		st := &steps[i]
+		n := len(st.pre)
+		// The prefix, then at least one byte of the scalar.
+		if n <= 16 && len(b) > 16 {
+			if binary.LittleEndian.Uint64(b)&st.mlo != st.lo || binary.LittleEndian.Uint64(b[8:])&st.mhi != st.hi {
+				return false
+			}
+		} else if len(b) <= n || string(b[:n]) != string(st.pre) {
+			return false
+		}
+		b = b[n:]
+		v := &vals[i]
+		var ok bool
+		switch st.kind {
+		case token.Int:
+			if c := b[0]; c <= cPosFixMax {
+				v.Kind, v.Int = token.Int, int64(c)
+				b = b[1:]
+				continue
+			}
+			b, ok = flatInt(b, v)
+		case token.Float:
+			if len(b) >= 9 && b[0] == cFloat64 {
+				v.Kind, v.Float = token.Float, math.Float64frombits(binary.BigEndian.Uint64(b[1:]))
+				b = b[9:]
+				continue
+			}
+			b, ok = flatFloat32(b, v)
+		case token.Text:
+			b, ok = r.flatText(b, v)
+		case token.Bytes:
+			b, ok = r.flatBytes(b, v)
+		}
+		if !ok {
+			return false
+		}
+	}
+	if n := len(fe.last); n > 0 {
+		if len(b) < n || string(b[:n]) != string(fe.last) {
+			return false
+		}
+		b = b[n:]
+	}
+	r.b = b
+	return true
+}
+
+// flatInt reads an Int scalar for Flat, in any msgpack integer format (b
+// is not empty), if it fits an int64.
+func flatInt(b []byte, v *token.Token) ([]byte, bool) {
+	c := b[0]
+	var size int
+	switch {
+	case c <= cPosFixMax || c >= cNegFixMin:
+		v.Kind, v.Int = token.Int, int64(int8(c))
+		if c <= cPosFixMax {
+			v.Int = int64(c)
+		}
+		return b[1:], true
+	case c == cUint8 || c == cInt8:
+		size = 1
+	case c == cUint16 || c == cInt16:
+		size = 2
+	case c == cUint32 || c == cInt32:
+		size = 4
+	case c == cUint64 || c == cInt64:
+		size = 8
+	default:
+		return b, false
+	}
+	if len(b) <= size {
+		return b, false
+	}
+	p := b[1 : 1+size]
+	var x int64
+	switch c {
+	case cUint8:
+		x = int64(p[0])
+	case cInt8:
+		x = int64(int8(p[0]))
+	case cUint16:
+		x = int64(binary.BigEndian.Uint16(p))
+	case cInt16:
+		x = int64(int16(binary.BigEndian.Uint16(p)))
+	case cUint32:
+		x = int64(binary.BigEndian.Uint32(p))
+	case cInt32:
+		x = int64(int32(binary.BigEndian.Uint32(p)))
+	case cUint64:
+		u := binary.BigEndian.Uint64(p)
+		if u > math.MaxInt64 {
+			return b, false
+		}
+		x = int64(u)
+	default:
+		x = int64(binary.BigEndian.Uint64(p))
+	}
+	v.Kind, v.Int = token.Int, x
+	return b[1+size:], true
+}
+
+// flatFloat32 reads a Float scalar for Flat in the float 32 format.
+func flatFloat32(b []byte, v *token.Token) ([]byte, bool) {
+	if len(b) < 5 || b[0] != cFloat32 {
+		return b, false
+	}
+	v.Kind, v.Float = token.Float, float64(math.Float32frombits(binary.BigEndian.Uint32(b[1:])))
+	return b[5:], true
+}
+
+// flatText reads a Text scalar for Flat: ExtText (b is not empty).
+func (r *Reader) flatText(b []byte, v *token.Token) ([]byte, bool) {
+	var h int
+	var u uint64
+	switch c := b[0]; {
+	case c == cExt8 && len(b) >= 3:
+		h, u = 3, uint64(b[1])
+	case c >= cFixExt1 && c <= cFixExt16:
+		h, u = 2, 1<<(c-cFixExt1)
+	case c == cExt16 || c == cExt32:
+		var ok bool
+		if h, u, ok = header(b[1:], c); !ok {
+			return b, false
+		}
+	default:
+		return b, false
+	}
+	if len(b) < h || u > uint64(len(b)-h) || int8(b[h-1]) != ExtText {
+		return b, false
+	}
+	k := int(u)
+	if r.limited && k > r.textMax {
+		return b, false
+	}
+	p := b[h : h+k : h+k]
+	if !validText(p) {
+		return b, false
+	}
+	v.Kind, v.Bytes = token.Text, p
+	return b[h+k:], true
+}
+
+// flatBytes reads a Bytes scalar for Flat: a str or bin (b is not empty).
+func (r *Reader) flatBytes(b []byte, v *token.Token) ([]byte, bool) {
+	var h, k int
+	if c := b[0]; c>>5 == cFixStr>>5 {
+		h, k = 1, int(c&0x1f)
+	} else {
+		switch c {
+		case cBin8, cStr8, cBin16, cStr16, cBin32, cStr32:
+		default:
+			return b, false
+		}
+		hdr, u, ok := header(b[1:], c)
+		if !ok || u > uint64(len(b)-hdr) {
+			return b, false
+		}
+		h, k = hdr, int(u)
+	}
+	if len(b)-h < k || r.limited && k > r.maxStr {
+		return b, false
+	}
+	v.Kind, v.Bytes = token.Bytes, b[h:h+k:h+k]
+	return b[h+k:], true
 }
 
 var errBadText = fmt.Errorf("%w: text extension that is not valid UTF-8", banana.ErrProtocol)

@@ -75,6 +75,8 @@ func FuzzTokens(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkTokens(t, data, fuzzLimits)
 		checkTokens(t, data, banana.Limits{})
+		checkFlatRead(t, data, fuzzLimits)
+		checkFlatRead(t, data, banana.Limits{})
 	})
 }
 

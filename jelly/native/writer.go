@@ -333,14 +333,18 @@ type flatEnc struct {
 	// fixed bounds the bytes of the element but those of its scalars'
 	// byte strings.
 	fixed int
+	// The Flat's longest list and byte string (token.Flat.Needs).
+	maxList, maxString int
 }
 
 type flatStep struct {
 	pre []byte
 	// A prefix of at most 16 bytes is copied as two words, lo and hi (its
-	// bytes, little-endian, padded with zeros).
-	lo, hi uint64
-	kind   token.Kind
+	// bytes, little-endian, padded with zeros), and compared as two
+	// words masked with mlo and mhi.
+	lo, hi   uint64
+	mlo, mhi uint64
+	kind     token.Kind
 }
 
 // flatSlack is the room Flat makes beyond the element's bytes, for the
@@ -353,6 +357,7 @@ func flatOf(f *token.Flat) *flatEnc {
 
 func buildFlatEnc(f *token.Flat) any {
 	fe := &flatEnc{simple: true}
+	_, fe.maxList, fe.maxString = f.Needs()
 	kinds := f.Kinds()
 	for i, p := range f.Prefixes() {
 		enc := p.Encoding(token.SlotNative, encodePrefix)
@@ -369,6 +374,13 @@ func buildFlatEnc(f *token.Flat) any {
 			var w [16]byte
 			copy(w[:], enc)
 			st.lo, st.hi = binary.LittleEndian.Uint64(w[:]), binary.LittleEndian.Uint64(w[8:])
+			for j := range w {
+				w[j] = 0
+				if j < len(enc) {
+					w[j] = 0xff
+				}
+			}
+			st.mlo, st.mhi = binary.LittleEndian.Uint64(w[:]), binary.LittleEndian.Uint64(w[8:])
 		}
 		fe.steps = append(fe.steps, st)
 		switch kinds[i] {
