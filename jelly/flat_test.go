@@ -2,6 +2,8 @@ package jelly
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -34,6 +36,17 @@ type flatAll struct {
 	B   []byte
 	N   flatNamed
 	T   typedNamed
+}
+
+// flatWide has the fields of flatAll, of wider types: its values are
+// written with flatAll's prefixes, and may be out of its fields' ranges.
+type flatWide struct {
+	I8, I16, I32, I, I64, U8, U16, U32, U, U64, P int64
+	F32, F                                        float64
+	S                                             string
+	B                                             []byte
+	N                                             int64
+	T                                             string
 }
 
 func flatValues() []flatAll {
@@ -118,4 +131,98 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// noFlatReader hides the FlatReader of the Reader it holds, so that
+// structs are read token by token.
+type noFlatReader struct{ token.PrefixReader }
+
+// TestTypedFlatDecode checks that reading structs of scalars with
+// FlatReader.Flat accepts and gives exactly what reading them token by
+// token does, and what Unjelly and ConvertValue give: on what the encoder
+// writes, and on dictionaries it does not write (keys out of order,
+// unknown or missing, keys as byte strings, None values, values out of a
+// field's range or of another kind).
+func TestTypedFlatDecode(t *testing.T) {
+	sources := []any{
+		streamRec{I: 1, S: "record", F: 1.5}, []streamRec{{I: 1}, {I: 300, S: "é", F: -1}}, [2]streamRec{{I: 2}, {S: "x"}},
+		map[string]any{"s": "x", "i": 3, "f": 1.5}, map[string]any{"i": 1}, map[string]any{"i": 1, "s": "a", "f": 2.0, "zzz": 1},
+		Dict{{Key: []byte("i"), Value: 1}, {Key: []byte("s"), Value: "b"}, {Key: []byte("f"), Value: 1.0}},
+		Dict{{Key: "i", Value: nil}, {Key: "s", Value: nil}, {Key: "f", Value: nil}},
+		Dict{{Key: "i", Value: 1}, {Key: "i", Value: 2}, {Key: "f", Value: 1.0}},
+		Dict{{Key: "i", Value: 1.5}, {Key: "s", Value: "a"}, {Key: "f", Value: 1.0}},
+		Dict{{Key: "i", Value: 1}, {Key: "s", Value: []byte("a")}, {Key: "f", Value: 1}},
+		Dict{{Key: "i", Value: 1}, {Key: "s", Value: true}, {Key: "f", Value: 1.0}},
+		Dict{{Key: "I", Value: 1}, {Key: "S", Value: "a"}, {Key: "F", Value: 1.0}},
+		map[string]any{"i8": 300}, map[string]any{"u8": -1}, map[string]any{"u64": uint64(math.MaxUint64)},
+		map[string]any{"f32": 1e300}, map[string]any{"b": "text"}, map[string]any{"s": []byte("\xff")},
+		Tuple{streamRec{I: 1}}, nil,
+		flatWide{I8: 127, I16: -32768, I32: math.MaxInt32, U8: 255, U16: 65535, U32: math.MaxUint32, U64: math.MaxInt64, F32: math.MaxFloat32},
+		flatWide{I8: 128}, flatWide{I8: -129}, flatWide{I16: 40000}, flatWide{I32: 1 << 40}, flatWide{U8: 256}, flatWide{U8: -1},
+		flatWide{U16: 70000}, flatWide{U32: 1 << 33}, flatWide{U: -5}, flatWide{U64: -1}, flatWide{P: -1}, flatWide{N: 65536},
+		flatWide{F32: 1e300}, flatWide{F32: -1e39}, flatWide{F32: math.Inf(1)},
+	}
+	for _, v := range flatValues() {
+		sources = append(sources, v, []flatAll{v, v})
+	}
+	targets := []reflect.Type{
+		reflect.TypeFor[streamRec](), reflect.TypeFor[[]streamRec](), reflect.TypeFor[[2]streamRec](),
+		reflect.TypeFor[flatAll](), reflect.TypeFor[[]flatAll](),
+	}
+	accepted := 0
+	for _, o := range []*Options{nil, {MaxDepth: 1}, {MaxDepth: 2}, {MaxDepth: 3}} {
+		for _, src := range sources {
+			expr, err := Jelly(context.Background(), src, nil)
+			if err != nil {
+				continue // text that is not UTF-8
+			}
+			wire, err := native.Append(nil, expr, banana.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, typ := range targets {
+				decode := func(flat bool) (reflect.Value, bool, int) {
+					var nr native.Reader
+					nr.Reset(wire)
+					var r token.Reader = &nr
+					if !flat {
+						r = noFlatReader{&nr}
+					}
+					var d TypedDecoder
+					d.Reset(o)
+					got := reflect.New(typ).Elem()
+					ok := d.Decode(r, got, 0)
+					return got, ok, nr.Len()
+				}
+				got, gok, gleft := decode(true)
+				want, wok, wleft := decode(false)
+				if gok != wok {
+					t.Fatalf("%#v into %v, %+v: flat accepted %v, tokens %v", src, typ, o, gok, wok)
+				}
+				if !gok {
+					continue
+				}
+				accepted++
+				if gleft != wleft || gleft != 0 || !samePrinted(got, want) {
+					t.Fatalf("%#v into %v, %+v: flat %#v (left %d), tokens %#v (left %d)", src, typ, o, got, gleft, want, wleft)
+				}
+				conv := reflect.New(typ).Elem()
+				gv, err := Unjelly(context.Background(), expr, o)
+				if err == nil {
+					err = ConvertValue(gv, conv)
+				}
+				if err != nil || !samePrinted(got, conv) {
+					t.Fatalf("%#v into %v, %+v: flat %#v, generic %#v, %v", src, typ, o, got, conv, err)
+				}
+			}
+		}
+	}
+	if accepted < 30 {
+		t.Fatalf("only %d cases accepted", accepted)
+	}
+}
+
+// samePrinted compares values as printed, so that NaN equals NaN.
+func samePrinted(a, b reflect.Value) bool {
+	return fmt.Sprintf("%#v", a.Interface()) == fmt.Sprintf("%#v", b.Interface())
 }

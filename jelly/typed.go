@@ -26,6 +26,8 @@ import (
 type TypedDecoder struct {
 	o     *Options
 	pr    token.PrefixReader // the Reader, if it is one
+	fr    token.FlatReader   // the Reader, if it is one
+	vals  []token.Token      // scalars of flat structs (FlatReader)
 	known uint16             // tags whose status has been computed
 	plain uint16             // tags that decode with their built-in meaning
 	depth int
@@ -165,6 +167,7 @@ func (d *TypedDecoder) text() bool {
 // arguments). ok is false if the expression is anything else.
 func (d *TypedDecoder) Seq(r token.Reader) (n int, ok bool) {
 	d.pr, _ = r.(token.PrefixReader)
+	d.fr, _ = r.(token.FlatReader)
 	t := &d.tok
 	if r.Next(t) != nil || t.Kind != token.List || t.N < 1 {
 		return 0, false
@@ -216,6 +219,7 @@ func (d *TypedDecoder) Decode(r token.Reader, dst reflect.Value, level int) bool
 		return false
 	}
 	d.pr, _ = r.(token.PrefixReader)
+	d.fr, _ = r.(token.FlatReader)
 	d.depth = level
 	return p(d, r, dst.Addr().UnsafePointer())
 }
@@ -467,6 +471,7 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 		}
 		et := t.Elem()
 		esize := et.Size()
+		fe := flatDecOf(et)
 		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
 			n, none, ok := d.seq(r)
 			if !ok {
@@ -478,10 +483,8 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			}
 			s := reflect.MakeSlice(t, n, n)
 			data := s.UnsafePointer()
-			for i := 0; i < n; i++ {
-				if !elem(d, r, unsafe.Add(data, uintptr(i)*esize)) {
-					return false
-				}
+			if !d.elems(r, data, n, esize, elem, fe) {
+				return false
 			}
 			d.depth--
 			reflect.NewAt(t, p).Elem().Set(s)
@@ -496,6 +499,7 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			return nil
 		}
 		esize, want := t.Elem().Size(), t.Len()
+		fe := flatDecOf(t.Elem())
 		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
 			n, none, ok := d.seq(r)
 			if !ok {
@@ -508,10 +512,8 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			if n != want {
 				return false
 			}
-			for i := 0; i < n; i++ {
-				if !elem(d, r, unsafe.Add(p, uintptr(i)*esize)) {
-					return false
-				}
+			if !d.elems(r, p, n, esize, elem, fe) {
+				return false
 			}
 			d.depth--
 			return true
@@ -531,6 +533,8 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			}
 			fds[k] = fieldDec{off: off, dec: fd}
 		}
+		// A struct of scalars is read in one step from a FlatReader.
+		fe := flatDecOf(t)
 		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
 			// With a PrefixReader, the dictionary's opening and its keys
 			// are matched against the prefixes the encoder writes,
@@ -540,6 +544,11 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			if d.pr != nil && d.depth+2 <= d.maxDepth() && d.plainTag(tagDictionary, typedTagBytes[tagDictionary]) &&
 				d.plainTag(tagUnicode, typedTagBytes[tagUnicode]) {
 				pr = d.pr
+			}
+			if fe != nil && d.flatOK() {
+				if vals := d.scalars(len(fe.stores)); d.fr.Flat(fe.flat, vals) {
+					return d.storeFlat(vals, fe.stores, p)
+				}
 			}
 			n, j := 0, 0
 			if pr != nil && pr.Prefix(si.open) {
@@ -586,6 +595,142 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 		}
 	}
 	return nil
+}
+
+// flatDec reads a struct of scalars (structInfo.flat) from a FlatReader
+// in one step, as the encoder writes it, and stores its fields.
+type flatDec struct {
+	flat   *token.Flat
+	stores []flatLoad // where and how each scalar is stored
+}
+
+// flatDecOf returns the flatDec for t, nil unless t is a struct of
+// scalars whose fields can all be reached.
+func flatDecOf(t reflect.Type) *flatDec {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	si := cachedStructInfo(t)
+	if si.flat == nil {
+		return nil
+	}
+	fe := &flatDec{flat: si.flat, stores: make([]flatLoad, len(si.fields))}
+	for k := range si.fields {
+		off, ok := fieldOffset(t, si.fields[k].index)
+		if !ok {
+			return nil
+		}
+		fe.stores[k] = flatLoad{off: off, op: flatOp(si.fields[k].typ)}
+	}
+	return fe
+}
+
+// flatOK reports whether a struct of scalars may be read here with
+// FlatReader.Flat: when the Reader is one and the struct's decoder would
+// match its prefixes (the tags are plain, its key texts within the depth
+// limit).
+func (d *TypedDecoder) flatOK() bool {
+	return d.fr != nil && d.depth+2 <= d.maxDepth() && d.plainTag(tagDictionary, typedTagBytes[tagDictionary]) &&
+		d.plainTag(tagUnicode, typedTagBytes[tagUnicode])
+}
+
+// scalars returns n tokens for FlatReader.Flat.
+func (d *TypedDecoder) scalars(n int) []token.Token {
+	if len(d.vals) < n {
+		d.vals = make([]token.Token, n)
+	}
+	return d.vals[:n]
+}
+
+// elems decodes the n members of a list into the array at data, with
+// elem, or straight from the FlatReader for structs of scalars (fe not
+// nil).
+func (d *TypedDecoder) elems(r token.Reader, data unsafe.Pointer, n int, size uintptr, elem decFunc, fe *flatDec) bool {
+	if fe != nil && n > 0 && d.flatOK() {
+		vals := d.scalars(len(fe.stores))
+		for i := 0; i < n; i++ {
+			q := unsafe.Add(data, uintptr(i)*size)
+			if d.fr.Flat(fe.flat, vals) {
+				if !d.storeFlat(vals, fe.stores, q) {
+					return false
+				}
+			} else if !elem(d, r, q) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < n; i++ {
+		if !elem(d, r, unsafe.Add(data, uintptr(i)*size)) {
+			return false
+		}
+	}
+	return true
+}
+
+// storeFlat stores the scalars of a flat struct read from a FlatReader
+// into its fields, as the fields' decoders would store the same tokens
+// (declining a value out of a field's range).
+func (d *TypedDecoder) storeFlat(vals []token.Token, stores []flatLoad, p unsafe.Pointer) bool {
+	vals = vals[:len(stores)]
+	for k := range stores {
+		s := &stores[k]
+		v := &vals[k]
+		q := unsafe.Add(p, s.off)
+		x := v.Int
+		switch s.op {
+		case loadInt8:
+			if x != int64(int8(x)) {
+				return false
+			}
+			*(*int8)(q) = int8(x)
+		case loadInt16:
+			if x != int64(int16(x)) {
+				return false
+			}
+			*(*int16)(q) = int16(x)
+		case loadInt32:
+			if x != int64(int32(x)) {
+				return false
+			}
+			*(*int32)(q) = int32(x)
+		case loadInt64:
+			*(*int64)(q) = x
+		case loadUint8:
+			if x != int64(uint8(x)) {
+				return false
+			}
+			*(*uint8)(q) = uint8(x)
+		case loadUint16:
+			if x != int64(uint16(x)) {
+				return false
+			}
+			*(*uint16)(q) = uint16(x)
+		case loadUint32:
+			if x != int64(uint32(x)) {
+				return false
+			}
+			*(*uint32)(q) = uint32(x)
+		case loadUint64:
+			if x < 0 {
+				return false
+			}
+			*(*uint64)(q) = uint64(x)
+		case loadFloat32:
+			f := v.Float
+			if !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
+				return false
+			}
+			*(*float32)(q) = float32(f)
+		case loadFloat64:
+			*(*float64)(q) = v.Float
+		case loadString:
+			*(*string)(q) = d.str(v.Bytes)
+		default:
+			*(*[]byte)(q) = append([]byte{}, v.Bytes...)
+		}
+	}
+	return true
 }
 
 // fieldDec decodes a struct field.
