@@ -226,3 +226,38 @@ func TestTypedFlatDecode(t *testing.T) {
 func samePrinted(a, b reflect.Value) bool {
 	return fmt.Sprintf("%#v", a.Interface()) == fmt.Sprintf("%#v", b.Interface())
 }
+
+// TestTypedLimitedReader checks that a TypedDecoder reading from a Reader
+// with limits accepts no struct that reading its tokens refuses: its
+// dictionary's list, or a key, beyond MaxList or MaxString.
+func TestTypedLimitedReader(t *testing.T) {
+	recs := []streamRec{{I: 1, S: "record", F: 1.5}, {I: 2}}
+	expr, err := Jelly(context.Background(), recs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, err := native.Append(nil, expr, banana.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []banana.Limits{{MaxList: 3}, {MaxList: 4}, {MaxString: 6}, {MaxString: 9}, {MaxString: 10}, {}} {
+		var r native.Reader
+		r.SetLimits(l)
+		r.Reset(wire)
+		var b token.ExprBuilder
+		_, gerr := b.ReadExpr(&r)
+		for _, flat := range []bool{true, false} {
+			r.Reset(wire)
+			var tr token.Reader = &r
+			if !flat {
+				tr = noFlatReader{&r}
+			}
+			var d TypedDecoder
+			d.Reset(nil)
+			got := reflect.New(reflect.TypeFor[[]streamRec]()).Elem()
+			if d.Decode(tr, got, 0) && gerr != nil {
+				t.Fatalf("%+v, flat %v: typed decoder accepted what the Reader refuses (%v)", l, flat, gerr)
+			}
+		}
+	}
+}

@@ -167,11 +167,17 @@ func (r *Reader) Next(t *token.Token) error {
 	return r.next(c, t)
 }
 
-// Prefix implements token.PrefixReader.
+// Prefix implements token.PrefixReader. With limits set, it declines a
+// prefix whose lists or byte strings break them (Next refuses those).
 func (r *Reader) Prefix(p *token.Prefix) bool {
 	enc := p.Encoding(token.SlotNative, encodePrefix)
 	if len(r.b) < len(enc) || string(r.b[:len(enc)]) != string(enc) {
 		return false
+	}
+	if r.limited {
+		if _, maxList, maxString := p.Needs(); maxList > r.maxList || maxString > r.maxStr {
+			return false
+		}
 	}
 	r.b = r.b[len(enc):]
 	return true
