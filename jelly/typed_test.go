@@ -114,6 +114,7 @@ func FuzzTypedNative(f *testing.F) {
 	for _, src := range []any{
 		[]streamRec{{I: 1, S: "record", F: 1.5}, {I: 2}}, streamRec{S: "é"}, "text", []string{"a", ""},
 		typedRec{I: 1, S: "s", L: []streamRec{{I: 5}}}, map[string]any{"s": "x", "i": 3}, true, nil,
+		flatValues()[1], []flatAll{flatValues()[6], {}}, flatWide{I8: 300, U: -1},
 	} {
 		expr, err := Jelly(context.Background(), src, nil)
 		if err != nil {
@@ -130,9 +131,41 @@ func FuzzTypedNative(f *testing.F) {
 	targets := []reflect.Type{
 		reflect.TypeFor[[]streamRec](), reflect.TypeFor[streamRec](), reflect.TypeFor[string](), reflect.TypeFor[[]string](),
 		reflect.TypeFor[typedRec](), reflect.TypeFor[[]byte](), reflect.TypeFor[bool](),
+		reflect.TypeFor[flatAll](), reflect.TypeFor[[]flatAll](),
 	}
 	lim := banana.Limits{MaxString: 4096, MaxList: 512, MaxDepth: 16, MaxExpression: 1 << 16}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// As PB reads a length-framed message: a Reader with limits, and
+		// the generic path through a token.ExprBuilder.
+		small := banana.Limits{MaxString: 8, MaxList: 17, MaxDepth: 64, MaxExpression: 1 << 16}
+		for _, typ := range targets {
+			var r native.Reader
+			r.SetLimits(small)
+			r.Reset(data)
+			var d TypedDecoder
+			d.Reset(nil)
+			got := reflect.New(typ).Elem()
+			if !d.Decode(&r, got, 0) || r.Len() != 0 {
+				continue
+			}
+			r.Reset(data)
+			eb := token.ExprBuilder{MaxDepth: small.MaxDepth}
+			expr, err := eb.ReadExpr(&r)
+			if err != nil || r.Len() != 0 {
+				t.Fatalf("%x into %v: typed decoder accepted, limited Reader gives %v (left %d)", data, typ, err, r.Len())
+			}
+			want := reflect.New(typ).Elem()
+			gv, gerr := Unjelly(context.Background(), expr, nil)
+			if gerr == nil {
+				gerr = ConvertValue(gv, want)
+			}
+			if gerr != nil {
+				t.Fatalf("%x into %v: typed decoder accepted, generic error %v", data, typ, gerr)
+			}
+			if g, w := fmt.Sprintf("%#v", got.Interface()), fmt.Sprintf("%#v", want.Interface()); g != w {
+				t.Fatalf("%x into %v: typed %s, generic %s", data, typ, g, w)
+			}
+		}
 		dec := native.NewDecoder(bufio.NewReader(bytes.NewReader(data)), lim)
 		frame, err := dec.ReadFrame(nil)
 		if err != nil {
