@@ -210,9 +210,14 @@ func (r *Reader) Flat(f *token.Flat, vals []token.Token) bool {
 		var ok bool
 		switch st.kind {
 		case token.Int:
-			if c := b[0]; c <= cPosFixMax {
+			switch c := b[0]; {
+			case c <= cPosFixMax:
 				v.Kind, v.Int = token.Int, int64(c)
 				b = b[1:]
+				continue
+			case c == cUint16 && len(b) >= 3:
+				v.Kind, v.Int = token.Int, int64(binary.BigEndian.Uint16(b[1:]))
+				b = b[3:]
 				continue
 			}
 			b, ok = flatInt(b, v)
@@ -224,6 +229,17 @@ func (r *Reader) Flat(f *token.Flat, vals []token.Token) bool {
 			}
 			b, ok = flatFloat32(b, v)
 		case token.Text:
+			// Text in an ext 8, the Writer's format from 3 to 255 bytes
+			// (but 4, 8 and 16).
+			if k := 0; len(b) >= 3 && b[0] == cExt8 && int8(b[2]) == ExtText {
+				if k = int(b[1]); len(b)-3 >= k && (!r.limited || k <= r.textMax) {
+					if p := b[3 : 3+k : 3+k]; validText(p) {
+						v.Kind, v.Bytes = token.Text, p
+						b = b[3+k:]
+						continue
+					}
+				}
+			}
 			b, ok = r.flatText(b, v)
 		case token.Bytes:
 			b, ok = r.flatBytes(b, v)
