@@ -242,6 +242,38 @@ func newSink(w token.Writer) sink {
 	return s
 }
 
+// scalars returns n tokens for FlatWriter.Flat (w.fw is not nil).
+func (w *sink) scalars(n int) []token.Token {
+	if len(w.vals) < n {
+		w.vals = w.fw.Scalars(n)
+	}
+	return w.vals[:n]
+}
+
+// elems writes the n members of the array at data, of plan ep; members
+// that are structs of scalars go to the FlatWriter in one call each.
+func (w *sink) elems(data unsafe.Pointer, n int, size uintptr, ep *streamPlan) error {
+	if ep.flat != nil && w.fw != nil && n > 0 {
+		vals := w.scalars(len(ep.loads))
+		for i := 0; i < n; i++ {
+			q := unsafe.Add(data, uintptr(i)*size)
+			if loadFlat(vals, ep.loads, q) && w.fw.Flat(ep.flat, vals) {
+				continue
+			}
+			if err := ep.enc(w, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		if err := ep.enc(w, unsafe.Add(data, uintptr(i)*size)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // prefix writes p, from its cached encoding if the Writer can.
 func (w *sink) prefix(p *token.Prefix) error {
 	if w.pw != nil {
@@ -257,6 +289,9 @@ type streamPlan struct {
 	depth   int            // levels of non-basic values, as Jelly counts them
 	types   []reflect.Type // non-basic types met, for the registry and extension checks
 	enc     func(w *sink, p unsafe.Pointer) error
+	// A struct of scalars: its Flat and how to load its fields.
+	flat  *token.Flat
+	loads []flatLoad
 }
 
 var streamPlans sync.Map // reflect.Type -> *streamPlan
@@ -358,7 +393,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		p.tracked = true
 		p.depth += ep.depth
 		p.types = append(p.types, ep.types...)
-		size, elem := t.Elem().Size(), ep.enc
+		size := t.Elem().Size()
 		p.enc = func(w *sink, ptr unsafe.Pointer) error {
 			data := *(*unsafe.Pointer)(ptr)
 			if data == nil {
@@ -371,12 +406,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 			if err := w.String(tokList); err != nil {
 				return err
 			}
-			for i := 0; i < n; i++ {
-				if err := elem(w, unsafe.Add(data, uintptr(i)*size)); err != nil {
-					return err
-				}
-			}
-			return nil
+			return w.elems(data, n, size, ep)
 		}
 	case reflect.Array:
 		n := t.Len()
@@ -392,7 +422,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 		}
 		p.depth += ep.depth
 		p.types = append(p.types, ep.types...)
-		size, elem := t.Elem().Size(), ep.enc
+		size := t.Elem().Size()
 		p.enc = func(w *sink, ptr unsafe.Pointer) error {
 			if err := w.List(n + 1); err != nil {
 				return err
@@ -400,12 +430,7 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 			if err := w.String(tokList); err != nil {
 				return err
 			}
-			for i := 0; i < n; i++ {
-				if err := elem(w, unsafe.Add(ptr, uintptr(i)*size)); err != nil {
-					return err
-				}
-			}
-			return nil
+			return w.elems(ptr, n, size, ep)
 		}
 	case reflect.Struct:
 		si := cachedStructInfo(t)
@@ -447,13 +472,11 @@ func buildPlan(t reflect.Type, busy map[reflect.Type]bool) *streamPlan {
 			for k := range fps {
 				loads[k] = flatLoad{off: fps[k].off, op: flatOp(si.fields[k].typ)}
 			}
+			p.flat, p.loads = flat, loads
 		}
 		p.enc = func(w *sink, ptr unsafe.Pointer) error {
 			if flat != nil && w.fw != nil {
-				if len(w.vals) < len(loads) {
-					w.vals = w.fw.Scalars(len(loads))
-				}
-				if loadFlat(w.vals, loads, ptr) && w.fw.Flat(flat, w.vals) {
+				if vals := w.scalars(len(loads)); loadFlat(vals, loads, ptr) && w.fw.Flat(flat, vals) {
 					return nil
 				}
 			}
