@@ -17,6 +17,14 @@
 // Text token (package native does both, as it has a compact encoding for
 // it). Everything else sees the three tokens List(2), Bytes("unicode"),
 // Bytes(s).
+//
+// Runs of tokens that an encoder writes again and again have short cuts
+// too: a Prefix is a fixed run whose encoding a PrefixWriter appends, and
+// a PrefixReader matches, as a whole; a Flat is a whole element made of
+// prefixes and scalars (a struct of numbers and strings, to jelly) that a
+// FlatWriter writes, and a FlatReader reads, in one call. The short cuts
+// give exactly the bytes and the limits of the tokens one by one: where
+// they cannot, they decline, and the caller writes or reads the tokens.
 package token
 
 import (
