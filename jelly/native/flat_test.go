@@ -145,6 +145,60 @@ func errString(err error) string {
 	return err.Error()
 }
 
+// checkFlatWrite writes one of testFlats, with scalars and limits taken
+// from data, in one call and token by token: the results must agree.
+func checkFlatWrite(t *testing.T, data []byte) {
+	t.Helper()
+	next := func() byte {
+		if len(data) == 0 {
+			return 0
+		}
+		c := data[0]
+		data = data[1:]
+		return c
+	}
+	u64 := func() uint64 {
+		var x uint64
+		for range 8 {
+			x = x<<8 | uint64(next())
+		}
+		return x
+	}
+	f := testFlats[int(next())%len(testFlats)]
+	l := banana.Limits{MaxDepth: int(next() % 8), MaxList: int(next() % 8), MaxString: int(next()), MaxExpression: int(next()) * 2}
+	depth := int(next() % 4)
+	var sc [4]token.Token
+	sc[0].Int = int64(u64())
+	sc[2].Float = math.Float64frombits(u64())
+	n := min(int(next()), len(data))
+	sc[1].Bytes, data = data[:n], data[n:]
+	n = min(int(next()), len(data))
+	sc[3].Bytes = data[:n]
+	vals := scalarsFor(f, sc)
+	run := func(flat bool) ([]byte, error, error) {
+		var w Writer
+		w.Reset([]byte{9}, l)
+		for range depth {
+			w.List(2)
+		}
+		var err error
+		if !flat || !w.Flat(f, vals) {
+			err = f.Replay(&w, vals)
+		}
+		for range depth {
+			w.Int(1)
+		}
+		out, rerr := w.Result()
+		return out, err, rerr
+	}
+	got, gerr, grerr := run(true)
+	want, werr, wrerr := run(false)
+	if !bytes.Equal(got, want) || errString(gerr) != errString(werr) || errString(grerr) != errString(wrerr) {
+		t.Fatalf("flat %v, scalars %v at depth %d, %+v: got %x, %v, %v; want %x, %v, %v",
+			f.Kinds(), vals, depth, l, got, gerr, grerr, want, werr, wrerr)
+	}
+}
+
 // TestFlatFailedWriter checks that Flat declines on a Writer that has
 // failed, and inside a list of two that may be text.
 func TestFlatFailedWriter(t *testing.T) {

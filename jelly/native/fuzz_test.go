@@ -91,6 +91,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte{5, 3, 10, 1, 1, 'k', 10, 0, 2, 0xc3, 0xa9, 10, 0, 1, 0xff})
 	f.Add([]byte{5, 2, 10, 0, 7, 'u', 'n', 'i', 'c', 'o', 'd', 'e', 5, 2, 4, 7, 'u', 'n', 'i', 'c', 'o', 'd', 'e', 10, 1, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		data0 := data
 		v := buildExpr(&data, 0)
 		enc, err := Append(nil, v, banana.Limits{})
 		if err != nil {
@@ -128,6 +129,8 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil || !banana.Equal(bv, got) {
 			t.Fatalf("banana decoded %v, native %v (%v)", bv, got, err)
 		}
+		// The fuzzer's bytes as a Flat element's scalars and limits.
+		checkFlatWrite(t, data0)
 	})
 }
 
