@@ -533,21 +533,20 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 			}
 			fds[k] = fieldDec{off: off, dec: fd}
 		}
-		// A struct of scalars is read in one step from a FlatReader.
 		fe := flatDecOf(t)
 		return func(d *TypedDecoder, r token.Reader, p unsafe.Pointer) bool {
 			// With a PrefixReader, the dictionary's opening and its keys
 			// are matched against the prefixes the encoder writes,
 			// wherever they may be taken as they are (the tags plain,
-			// the key's text within the depth limit).
+			// the key's text within the depth limit); with a FlatReader,
+			// a struct of scalars is read in one step there.
 			var pr token.PrefixReader
-			if d.pr != nil && d.depth+2 <= d.maxDepth() && d.plainTag(tagDictionary, typedTagBytes[tagDictionary]) &&
-				d.plainTag(tagUnicode, typedTagBytes[tagUnicode]) {
+			if (d.pr != nil || d.fr != nil) && d.prefixOK() {
 				pr = d.pr
-			}
-			if fe != nil && d.flatOK() {
-				if vals := d.scalars(len(fe.stores)); d.fr.Flat(fe.flat, vals) {
-					return d.storeFlat(vals, fe.stores, p)
+				if fe != nil && d.fr != nil {
+					if vals := d.scalars(len(fe.stores)); d.fr.Flat(fe.flat, vals) {
+						return d.storeFlat(vals, fe.stores, p)
+					}
 				}
 			}
 			n, j := 0, 0
@@ -625,12 +624,12 @@ func flatDecOf(t reflect.Type) *flatDec {
 	return fe
 }
 
-// flatOK reports whether a struct of scalars may be read here with
-// FlatReader.Flat: when the Reader is one and the struct's decoder would
-// match its prefixes (the tags are plain, its key texts within the depth
-// limit).
-func (d *TypedDecoder) flatOK() bool {
-	return d.fr != nil && d.depth+2 <= d.maxDepth() && d.plainTag(tagDictionary, typedTagBytes[tagDictionary]) &&
+// prefixOK reports whether a struct's dictionary may be matched here
+// against the prefixes the encoder writes (PrefixReader, FlatReader): the
+// dictionary and unicode tags are plain, and its key texts within the
+// depth limit.
+func (d *TypedDecoder) prefixOK() bool {
+	return d.depth+2 <= d.maxDepth() && d.plainTag(tagDictionary, typedTagBytes[tagDictionary]) &&
 		d.plainTag(tagUnicode, typedTagBytes[tagUnicode])
 }
 
@@ -646,7 +645,7 @@ func (d *TypedDecoder) scalars(n int) []token.Token {
 // elem, or straight from the FlatReader for structs of scalars (fe not
 // nil).
 func (d *TypedDecoder) elems(r token.Reader, data unsafe.Pointer, n int, size uintptr, elem decFunc, fe *flatDec) bool {
-	if fe != nil && n > 0 && d.flatOK() {
+	if fe != nil && n > 0 && d.fr != nil && d.prefixOK() {
 		vals := d.scalars(len(fe.stores))
 		for i := 0; i < n; i++ {
 			q := unsafe.Add(data, uintptr(i)*size)
