@@ -231,8 +231,9 @@ func (r *Reader) Flat(f *token.Flat, vals []token.Token) bool {
 		case token.Text:
 			// Text in an ext 8, the Writer's format from 3 to 255 bytes
 			// (but 4, 8 and 16).
-			if k := 0; len(b) >= 3 && b[0] == cExt8 && int8(b[2]) == ExtText {
-				if k = int(b[1]); len(b)-3 >= k && (!r.limited || k <= r.textMax) {
+			if len(b) >= 3 && b[0] == cExt8 && int8(b[2]) == ExtText {
+				k := int(b[1])
+				if len(b)-3 >= k && (!r.limited || k <= r.textMax) {
 					if p := b[3 : 3+k : 3+k]; validText(p) {
 						v.Kind, v.Bytes = token.Text, p
 						b = b[3+k:]
