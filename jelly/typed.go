@@ -50,6 +50,16 @@ type TypedDecoder struct {
 // (Shared). min <= 0 turns sharing off, the default. Reset keeps it.
 func (d *TypedDecoder) ShareBytes(min int) { d.share = max(min, 0) }
 
+// bytes returns b, a byte string of the input, as a []byte of the result:
+// shared (ShareBytes) or copied.
+func (d *TypedDecoder) bytes(b []byte) []byte {
+	if n := len(b); d.share > 0 && n >= d.share {
+		d.shared = true
+		return b[:n:n]
+	}
+	return append([]byte{}, b...)
+}
+
 // Shared reports whether d has decoded a byte string as a slice of its
 // input since Reset (ShareBytes). The input must then not be reused, even
 // if Decode declined.
@@ -456,12 +466,7 @@ func buildDec(t reflect.Type, busy map[reflect.Type]bool) decFunc {
 				if tk.Kind != token.Bytes {
 					return false
 				}
-				if n := len(tk.Bytes); d.share > 0 && n >= d.share {
-					*(*[]byte)(p) = tk.Bytes[:n:n]
-					d.shared = true
-					return true
-				}
-				*(*[]byte)(p) = append([]byte{}, tk.Bytes...)
+				*(*[]byte)(p) = d.bytes(tk.Bytes)
 				return true
 			}
 		}
@@ -726,7 +731,7 @@ func (d *TypedDecoder) storeFlat(vals []token.Token, stores []flatLoad, p unsafe
 		case loadString:
 			*(*string)(q) = d.str(v.Bytes)
 		default:
-			*(*[]byte)(q) = append([]byte{}, v.Bytes...)
+			*(*[]byte)(q) = d.bytes(v.Bytes)
 		}
 	}
 	return true

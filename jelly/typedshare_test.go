@@ -57,3 +57,53 @@ func TestTypedDecoderShareBytes(t *testing.T) {
 	d.Reset(nil)
 	require.False(t, d.Shared(), "Reset forgets that a string was shared")
 }
+
+// TestStreamShareBytes checks that streaming to a native Writer that
+// shares long byte strings gives, once they are put back, the bytes and
+// errors of one that copies them, flat structs included: a long field is
+// shared, and shared bytes count against MaxExpression.
+func TestStreamShareBytes(t *testing.T) {
+	type rec struct {
+		B []byte
+		I int
+		S string
+	}
+	long := bytes.Repeat([]byte{0xfe}, 500)
+	values := []any{
+		rec{B: long, I: 1, S: "a"},
+		[]rec{{B: long[:10], I: 2}, {B: long, I: 3, S: "b"}},
+		Tuple{long, rec{B: long[:100], I: 4}, []rec{{B: long[:300]}}},
+		Tuple{long, rec{B: long[:100], I: 5}}, // the flat rec after shared bytes
+	}
+	for _, v := range values {
+		for _, maxExpr := range []int{0, 100, 400, 550, 600, 650, 1000, 1500} {
+			lim := banana.Limits{MaxExpression: maxExpr}
+			var plain, shared native.Writer
+			plain.Reset(nil, lim)
+			_, errPlain := StreamTo(&plain, v, nil)
+			outPlain, resPlain := plain.Result()
+			shared.Reset(nil, lim)
+			shared.ShareBytes(200)
+			_, errShared := StreamTo(&shared, v, nil)
+			outShared, resShared := shared.Result()
+			require.Equal(t, errPlain == nil, errShared == nil, "%T, MaxExpression %d", v, maxExpr)
+			require.Equal(t, resPlain == nil, resShared == nil, "%T, MaxExpression %d", v, maxExpr)
+			if resShared != nil {
+				continue
+			}
+			var b bytes.Buffer
+			at := 0
+			for _, s := range shared.Segments() {
+				require.GreaterOrEqual(t, len(s.Data), 200)
+				b.Write(outShared[at:s.At])
+				b.Write(s.Data)
+				at = s.At
+			}
+			b.Write(outShared[at:])
+			require.Equal(t, outPlain, b.Bytes(), "%T, MaxExpression %d", v, maxExpr)
+			if maxExpr == 0 {
+				require.NotEmpty(t, shared.Segments(), "%T", v)
+			}
+		}
+	}
+}

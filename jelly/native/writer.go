@@ -424,14 +424,14 @@ func (w *Writer) Flat(f *token.Flat, vals []token.Token) bool {
 	for i := range fe.steps {
 		if k := fe.steps[i].kind; k == token.Text || k == token.Bytes {
 			n := len(vals[i].Bytes)
-			if n > maxStr {
-				return false
+			if n > maxStr || k == token.Bytes && w.share > 0 && n >= w.share {
+				return false // (a byte string to share goes token by token)
 			}
 			need += n
 		}
 	}
 	buf := w.buf
-	if need > lim.MaxExpression-(len(buf)-w.e.start) {
+	if need > lim.MaxExpression-(len(buf)-w.e.start+w.e.shared) {
 		return false
 	}
 	if cap(buf)-len(buf) < need+flatSlack {
