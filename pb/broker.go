@@ -476,9 +476,9 @@ func (b *Broker) readOne(c *readingCaller) readStep {
 		b.batch = 0
 		if b.br.Buffered() == 0 {
 			b.releaseFrame()
-			if c == nil && b.lend {
+			if c == nil && b.lend && b.nonePending() {
 				// Callers read their own answers: leave the connection to
-				// them (role.go).
+				// the next one (role.go).
 				b.lend = false
 				b.releaseRole()
 				return readGone

@@ -21,10 +21,13 @@ import (
 // reader goroutine (readLoop), a caller in readForAnswer, or nobody, when
 // the role's token lies in readerRole.free. A caller waiting for its
 // answer takes the token when it is free. Once it has its answer it puts
-// the token back, for the next caller or another one waiting. The reader
-// goroutine, when it has handed an answer to a caller, puts the token
-// back at its next wait for input and exits, so that the caller's next
-// call finds the connection free; and the reader watch (watch.go) starts
+// the token back for the next caller, or, while other calls wait for
+// answers, gives it to a new reader goroutine (with several calls in
+// flight, one reader handing answers out costs less than the role passing
+// from caller to caller). The reader goroutine, when it has handed an
+// answer to a caller and no call waits for one, puts the token back at its
+// next wait for input and exits, so that the caller's next call finds the
+// connection free; and the reader watch (watch.go) starts
 // a reader goroutine for a connection whose token has lain free for a
 // whole tick, so that the peer's calls and pings are read when no call is
 // being made.
@@ -98,6 +101,13 @@ func (b *Broker) releaseRole() {
 	}
 }
 
+// nonePending reports whether no call waits for its answer.
+func (b *Broker) nonePending() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.pending) == 0
+}
+
 // restartReader gives a token that has lain free since the watch's last
 // tick (gen unchanged) to a new reader goroutine. It reports whether it
 // did.
@@ -166,9 +176,15 @@ func (b *Broker) readForAnswer(ctx context.Context, pc *pendingCall) (callResult
 		select {
 		case res := <-pc.ch:
 			b.endRead(stop)
-			// Write what was held for the reader before leaving.
+			// Write what was held for the reader before leaving; leave the
+			// role to the next caller, or to a reader goroutine while
+			// other calls wait for answers.
 			if b.flushHeld() {
-				b.releaseRole()
+				if b.nonePending() {
+					b.releaseRole()
+				} else {
+					b.startReader(nil)
+				}
 			}
 			return res, true
 		default:
