@@ -85,14 +85,10 @@ type Broker struct {
 	out     []byte
 	spare   []byte
 	wclose  bool
-	writing bool   // the writer holds a buffer it has not finished writing
-	held    bool   // the reader will write what is queued before it waits
-	holdGen uint64 // counts holds, for the reader watch (flushStale)
-	// Byte strings of the queue written from where they lie (outWriter):
-	// segs under wmu, iov and iovw by the goroutine that is writing.
-	segs []native.Segment
-	iov  net.Buffers
-	iovw net.Buffers
+	writing bool      // the writer holds a buffer it has not finished writing
+	held    bool      // the reader will write what is queued before it waits
+	holdGen uint64    // counts holds, for the reader watch (flushStale)
+	vec     *writeVec // byte strings written from where they lie (outWriter), once there were any
 
 	mu       sync.Mutex
 	closed   bool
@@ -115,10 +111,10 @@ type Broker struct {
 	bw       banana.Writer
 	nw       native.Writer
 	frame    []byte
-	bigFrame int        // the longest native message body read whole
-	batch    int        // messages read since output was last written
-	lend     bool       // an answer went to a caller that reads (role.go)
-	role     readerRole // callers reading their answers (role.go)
+	bigFrame int         // the longest native message body read whole
+	batch    int         // messages read since output was last written
+	lend     bool        // an answer went to a caller that reads (role.go)
+	role     *readerRole // callers reading their answers (role.go), nil if they do not
 	brd      banana.Reader
 	nrd      native.Reader
 	eb       token.ExprBuilder
@@ -912,7 +908,7 @@ func (b *Broker) handleAnswer(msg []any, isError bool) error {
 		err = b.errorFromPayload(v)
 		v = nil
 	}
-	b.lend = b.role.callers // the caller reads its next answer itself
+	b.lend = b.role != nil // the caller reads its next answer itself
 	pc.ch <- callResult{v: v, err: err}
 	return nil
 }
@@ -1001,7 +997,11 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 		return nil, rv, nil
 	}
 	// The caller reads its answer itself when nobody reads (role.go).
-	if b.role.callers && b.takeRole() {
+	var free chan struct{} // nil unless callers read
+	if b.role != nil {
+		free = b.role.free
+	}
+	if free != nil && b.takeRole() {
 		if r, ok := b.readForAnswer(ctx, pc); ok {
 			putPending(pc)
 			return r.v, r.rv, r.err
@@ -1021,7 +1021,7 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 				_ = b.send([]any{"cancel", reqID})
 			}
 			return nil, rv, ctx.Err()
-		case <-b.role.free: // nil unless callers read
+		case <-free:
 			b.role.gen.Add(1)
 			if r, ok := b.readForAnswer(ctx, pc); ok {
 				putPending(pc)

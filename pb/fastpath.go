@@ -14,6 +14,7 @@ import (
 
 	"github.com/braidkit/braid/jelly"
 	"github.com/braidkit/braid/jelly/banana"
+	"github.com/braidkit/braid/jelly/native"
 	"github.com/braidkit/braid/jelly/token"
 )
 
@@ -86,7 +87,12 @@ func (b *Broker) outResult() ([]byte, error) {
 		}
 		body := len(out) - b.frameAt - len(nativeFrameHeader) + b.nw.SharedLen()
 		binary.BigEndian.PutUint32(out[b.frameAt+1:], uint32(body))
-		b.segs = append(b.segs, b.nw.Segments()...)
+		if segs := b.nw.Segments(); len(segs) > 0 {
+			if b.vec == nil {
+				b.vec = &writeVec{}
+			}
+			b.vec.segs = append(b.vec.segs, segs...)
+		}
 		return out, nil
 	}
 	return b.bw.Result()
@@ -191,7 +197,7 @@ func (b *Broker) writeQueued() {
 		var err error
 		if iov != nil {
 			_, err = iov.WriteTo(b.conn)
-			clear(b.iov) // let the shared byte strings go
+			clear(b.vec.iov) // let the shared byte strings go
 		} else {
 			_, err = b.conn.Write(buf)
 		}
@@ -213,25 +219,35 @@ func (b *Broker) writeQueued() {
 	b.wcond.Broadcast()
 }
 
-// gather returns the pieces of buf with the shared byte strings (b.segs)
-// in place, for one writev, or nil if there are none; it empties b.segs.
-// wmu is held, and b.writing set by the caller, which owns b.iov until it
+// writeVec holds the byte strings of the output queue that are written
+// from where they lie: segs under wmu, iov and iovw for the goroutine that
+// is writing.
+type writeVec struct {
+	segs []native.Segment
+	iov  net.Buffers
+	iovw net.Buffers
+}
+
+// gather returns the pieces of buf with the shared byte strings in place,
+// for one writev, or nil if there are none; it empties the segments. wmu
+// is held, and b.writing set by the caller, which owns b.vec.iov until it
 // is done writing.
 func (b *Broker) gather(buf []byte) *net.Buffers {
-	if len(b.segs) == 0 {
+	v := b.vec
+	if v == nil || len(v.segs) == 0 {
 		return nil
 	}
-	iov := b.iov[:0]
+	iov := v.iov[:0]
 	at := 0
-	for _, s := range b.segs {
+	for _, s := range v.segs {
 		iov = append(iov, buf[at:s.At], s.Data)
 		at = s.At
 	}
-	b.iov = append(iov, buf[at:])
-	clear(b.segs)
-	b.segs = b.segs[:0]
-	b.iovw = b.iov
-	return &b.iovw
+	v.iov = append(iov, buf[at:])
+	clear(v.segs)
+	v.segs = v.segs[:0]
+	v.iovw = v.iov
+	return &v.iovw
 }
 
 // maxSpareOutput is the largest output buffer kept for reuse.
@@ -472,7 +488,7 @@ func (b *Broker) fastAnswer(r token.Reader) bool {
 	}
 	delete(b.pending, reqID)
 	b.mu.Unlock()
-	b.lend = b.role.callers // the caller reads its next answer itself
+	b.lend = b.role != nil // the caller reads its next answer itself
 	pc.ch <- callResult{rv: rv}
 	return true
 }

@@ -43,11 +43,11 @@ import (
 // goroutine. (A message that has begun to arrive is read whole first,
 // which MessageTimeout bounds.)
 
-// readerRole is the state of the reading role.
+// readerRole is the state of the reading role, on connections where
+// callers read.
 type readerRole struct {
-	callers bool          // callers may read (set by newBroker)
-	free    chan struct{} // holds the token while nobody reads
-	gen     atomic.Uint64 // counts takings and releases of the token, for the watch
+	free chan struct{} // holds the token while nobody reads
+	gen  atomic.Uint64 // counts takings and releases of the token, for the watch
 
 	// The read of a caller whose context may end: seq identifies it;
 	// waiting is set while it waits for input, and deadline when its
@@ -76,8 +76,8 @@ func (b *Broker) initRole() {
 	default:
 		return
 	}
-	b.role.callers = true
-	b.role.free = make(chan struct{}, 1) // empty: the reader goroutine holds the token
+	// Empty: the reader goroutine holds the token.
+	b.role = &readerRole{free: make(chan struct{}, 1)}
 }
 
 // takeRole takes the token if it is free.
@@ -101,6 +101,18 @@ func (b *Broker) releaseRole() {
 	}
 }
 
+// roleGen returns the reading role's count of takings and releases (0 if
+// callers do not read).
+func (b *Broker) roleGen() uint64 {
+	if b.role == nil {
+		return 0
+	}
+	return b.role.gen.Load()
+}
+
+// roleFree reports whether the reading role's token is free.
+func (b *Broker) roleFree() bool { return b.role != nil && len(b.role.free) > 0 }
+
 // nonePending reports whether no call waits for its answer.
 func (b *Broker) nonePending() bool {
 	b.mu.Lock()
@@ -112,7 +124,7 @@ func (b *Broker) nonePending() bool {
 // tick (gen unchanged) to a new reader goroutine. It reports whether it
 // did.
 func (b *Broker) restartReader(gen uint64) bool {
-	if !b.role.callers || b.role.gen.Load() != gen || len(b.role.free) == 0 {
+	if b.role == nil || b.role.gen.Load() != gen || len(b.role.free) == 0 {
 		return false
 	}
 	if !b.takeRole() {
@@ -165,7 +177,7 @@ func (b *Broker) readForAnswer(ctx context.Context, pc *pendingCall) (callResult
 	c := readingCaller{ctx: ctx}
 	var stop func() bool
 	if ctx.Done() != nil {
-		r := &b.role
+		r := b.role
 		r.mu.Lock()
 		r.seq++
 		c.seq = r.seq
@@ -214,7 +226,7 @@ func (b *Broker) readForAnswer(ctx context.Context, pc *pendingCall) (callResult
 // wait ends when input arrives or when the context ends
 // (readInterrupted); what arrived stays buffered.
 func (b *Broker) waitInputCaller(c *readingCaller) readStep {
-	r := &b.role
+	r := b.role
 	r.mu.Lock()
 	r.waiting = true
 	r.mu.Unlock()
@@ -245,7 +257,7 @@ func (b *Broker) waitInputCaller(c *readingCaller) readStep {
 
 // interrupt makes the read seq stop waiting for input, if it waits.
 func (b *Broker) interrupt(seq uint64) {
-	r := &b.role
+	r := b.role
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seq == seq && r.waiting {

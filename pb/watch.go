@@ -146,7 +146,7 @@ func (w *readerWatch) add(b *Broker) {
 	defer w.mu.Unlock()
 	b.watched.Store(true)
 	if _, ok := w.active[b]; !ok {
-		w.active[b] = watchSeen{busy: b.busy.Load() &^ 1, roleGen: b.role.gen.Load()}
+		w.active[b] = watchSeen{busy: b.busy.Load() &^ 1, roleGen: b.roleGen()}
 	}
 	if !w.armed {
 		w.armed = true
@@ -179,8 +179,8 @@ func (w *readerWatch) tick() {
 		// The reading role lain free since the last tick goes to a new
 		// reader goroutine; while it is free, the connection stays watched.
 		b.restartReader(seen.roleGen)
-		role := b.role.gen.Load()
-		free := b.role.callers && len(b.role.free) > 0
+		role := b.roleGen()
+		free := b.roleFree()
 		switch {
 		case cur&1 == 1 && cur == seen.busy:
 			// Busy with the same work since the last tick.
@@ -194,7 +194,7 @@ func (w *readerWatch) tick() {
 			// busy, and this checks busy after clearing watched, so one of
 			// the two sees the other).
 			b.watched.Store(false)
-			if b.busy.Load() != cur || b.role.gen.Load() != role {
+			if b.busy.Load() != cur || b.roleGen() != role {
 				b.watched.Store(true)
 				continue
 			}
