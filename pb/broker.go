@@ -111,6 +111,7 @@ type Broker struct {
 	bw       banana.Writer
 	nw       native.Writer
 	frame    []byte
+	frameBox *[]byte     // the pool's box for frame (takeFrame)
 	bigFrame int         // the longest native message body read whole
 	batch    int         // messages read since output was last written
 	lend     bool        // an answer went to a caller that reads (role.go)
@@ -488,7 +489,7 @@ func (b *Broker) readOne(c *readingCaller) readStep {
 	b.batch++
 	b.msgStart.Store(time.Now().UnixNano())
 	if b.frame == nil {
-		b.frame = getFrame()
+		b.takeFrame()
 	}
 	var frame []byte
 	var err error

@@ -381,20 +381,27 @@ func (b *Broker) readNativeFrame(dst []byte) ([]byte, error) {
 // message's buffer serves the next one.
 var framePool sync.Pool
 
-func getFrame() []byte {
+// takeFrame gives the reader a buffer from the pool. The pool holds
+// *[]byte boxes, which the reader keeps (frameBox) to put its buffer back
+// in without allocating.
+func (b *Broker) takeFrame() {
 	if p, ok := framePool.Get().(*[]byte); ok {
-		return (*p)[:0]
+		b.frame, b.frameBox = (*p)[:0], p
+		return
 	}
-	return make([]byte, 0, 512)
+	b.frame = make([]byte, 0, 512)
 }
 
 // releaseFrame gives the reader's buffer back to the pool before the
 // reader waits for the next message.
 func (b *Broker) releaseFrame() {
 	if b.frame != nil {
-		f := b.frame[:0]
-		framePool.Put(&f)
-		b.frame = nil
+		if b.frameBox == nil {
+			b.frameBox = new([]byte)
+		}
+		*b.frameBox = b.frame[:0]
+		framePool.Put(b.frameBox)
+		b.frame, b.frameBox = nil, nil
 	}
 }
 

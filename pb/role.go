@@ -174,16 +174,17 @@ func (b *Broker) startReader(run func()) bool {
 // its, when the caller must wait for its answer instead: another
 // goroutine reads now, or ctx ended (the caller then returns).
 func (b *Broker) readForAnswer(ctx context.Context, pc *pendingCall) (callResult, bool) {
-	c := readingCaller{ctx: ctx}
 	var stop func() bool
+	var seq uint64
 	if ctx.Done() != nil {
 		r := b.role
 		r.mu.Lock()
 		r.seq++
-		c.seq = r.seq
+		seq = r.seq
 		r.mu.Unlock()
-		stop = context.AfterFunc(ctx, func() { b.interrupt(c.seq) })
+		stop = context.AfterFunc(ctx, func() { b.interrupt(seq) })
 	}
+	c := readingCaller{ctx: ctx, seq: seq}
 	for {
 		select {
 		case res := <-pc.ch:
