@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -201,4 +202,30 @@ func TestReadingCallersStress(t *testing.T) {
 	n, err = pb.Call[int](ctxT(t), b2.Root(), "sleep", 1)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
+}
+
+// A Dial whose context ends just as the handshake finishes either fails
+// or gives a connection that works: the interruption of the handshake
+// never lands on the connection afterwards.
+func TestDialContextEndingAtHandshakeEnd(t *testing.T) {
+	ts := startServer(t, &sleeper{}, pb.Config{})
+	rng := rand.New(rand.NewPCG(7, 7))
+	worked := 0
+	for i := 0; i < 200; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(1500))*time.Microsecond)
+		b, err := pb.Dial(ctx, ts.endpoint, nil)
+		cancel()
+		if err != nil {
+			var ne net.Error
+			require.True(t, errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout(),
+				"dial %d failed, not for its context's deadline: %v", i, err)
+			continue
+		}
+		worked++
+		n, err := pb.Call[int](ctxT(t), b.Root(), "sleep", 1)
+		require.NoError(t, err, "dial %d", i)
+		require.Equal(t, 1, n)
+		require.NoError(t, b.Close())
+	}
+	t.Logf("%d of 200 dials finished their handshake", worked)
 }

@@ -339,9 +339,24 @@ func (b *Broker) connectHandshake(ctx context.Context) error {
 		deadline = d
 	}
 	b.conn.SetDeadline(deadline)
-	defer b.conn.SetDeadline(time.Time{})
-	stop := context.AfterFunc(ctx, func() { b.conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// ctx ending interrupts the handshake; once it is over, the deadline is
+	// lifted, and an interruption that comes later leaves it alone.
+	var mu sync.Mutex
+	over := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !over {
+			b.conn.SetDeadline(time.Unix(1, 0))
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		over = true
+		b.conn.SetDeadline(time.Time{})
+		mu.Unlock()
+	}()
 
 	offer, err := b.dec.Decode()
 	if err != nil {
@@ -372,9 +387,15 @@ func (b *Broker) connectHandshake(ctx context.Context) error {
 			return fmt.Errorf("pb: handshake: %w", err)
 		}
 		b.selectDialect(string(name))
-		// The version goes out in the new dialect, with the first write of
-		// the writer.
-		return b.send([]any{"version", ProtocolVersion})
+		// The version goes out in the new dialect, written before the
+		// handshake's deadline is lifted: a failed write fails the dial.
+		if err := b.sendInline([]any{"version", ProtocolVersion}); err != nil {
+			return err
+		}
+		if err := b.Err(); err != nil {
+			return fmt.Errorf("pb: handshake: %w", err)
+		}
+		return nil
 	}
 	return protocolErrorf("server offers no dialect we know: %v", list)
 }
