@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/braidkit/braid/jelly/banana"
@@ -63,4 +64,38 @@ func ExampleDecodeBytes() {
 	fmt.Println(err)
 	// Output:
 	// banana: protocol error: list of 4294967295 elements exceeds the limit of 655360 (banana: size limit exceeded)
+}
+
+// A Writer that shares long byte strings leaves them out of its output;
+// the pieces, written in order (with one writev, say), are the encoding.
+func ExampleWriter_ShareBytes() {
+	payload := bytes.Repeat([]byte{0xff}, 100)
+	var w native.Writer
+	w.Reset(nil, banana.Limits{})
+	w.ShareBytes(64)
+	w.List(3)
+	w.String("blob")
+	w.Bytes(payload) // shared: only its header is written
+	w.Int(7)
+	out, err := w.Result()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var pieces net.Buffers
+	at := 0
+	for _, s := range w.Segments() {
+		pieces = append(pieces, out[at:s.At], s.Data)
+		at = s.At
+	}
+	pieces = append(pieces, out[at:])
+	var wire bytes.Buffer
+	pieces.WriteTo(&wire)
+
+	expr, _, err := native.DecodeBytes(wire.Bytes(), banana.Limits{})
+	fmt.Println(len(out), w.SharedLen(), wire.Len(), err)
+	fmt.Println(len(expr.([]any)[1].([]byte)))
+	// Output:
+	// 9 100 109 <nil>
+	// 100
 }
