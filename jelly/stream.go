@@ -49,20 +49,24 @@ func JellyTo(ctx context.Context, w token.Writer, v any, o *Options) error {
 // v must take the tree path.
 func streamTop(tw token.Writer, v any, o *Options) (ok bool, err error) {
 	w := newSink(tw)
+	return streamTo(&w, v, o)
+}
+
+func streamTo(w *sink, v any, o *Options) (ok bool, err error) {
 	switch x := v.(type) {
 	case Tuple:
-		return streamSeq(&w, "tuple", x, typeTuple, o)
+		return streamSeq(w, "tuple", x, typeTuple, o)
 	case List:
-		return streamSeq(&w, "list", x, typeList, o)
+		return streamSeq(w, "list", x, typeList, o)
 	}
 	if isBasicValue(v) {
-		return true, streamBasic(&w, v)
+		return true, streamBasic(w, v)
 	}
 	p, ok := planFor(v, o, 1)
 	if !ok {
 		return false, nil
 	}
-	return true, p.enc(&w, dataOf(v))
+	return true, p.enc(w, dataOf(v))
 }
 
 // streamSeq streams [tag, members...] for a top-level Tuple or List.
@@ -235,11 +239,23 @@ type sink struct {
 }
 
 func newSink(w token.Writer) sink {
-	s := sink{Writer: w}
+	var s sink
+	s.reset(w)
+	return s
+}
+
+// reset makes s write to w.
+func (s *sink) reset(w token.Writer) {
+	s.vals = nil // the scalars are the Writer's (FlatWriter.Scalars)
+	s.Writer = w
 	s.pw, _ = w.(token.PrefixWriter)
 	s.tw, _ = w.(token.TextWriter)
 	s.fw, _ = w.(token.FlatWriter)
-	return s
+}
+
+// release drops s's references to its Writer.
+func (s *sink) release() {
+	*s = sink{}
 }
 
 // scalars returns n tokens for FlatWriter.Flat (w.fw is not nil).
@@ -661,4 +677,27 @@ func StreamTo(w token.Writer, v any, o *Options) (ok bool, err error) {
 func StreamTuple(w token.Writer, elems []any, o *Options) (ok bool, err error) {
 	s := newSink(w)
 	return streamSeq(&s, "tuple", elems, typeTuple, o)
+}
+
+// A Streamer does what StreamTo and StreamTuple do, keeping its working
+// state from one call to the next, so that streaming a value allocates
+// nothing (the functions allocate that state each time). The zero
+// Streamer is ready to use; it is not safe for concurrent use, and it
+// keeps no reference to a Writer or a value once a call has returned.
+type Streamer struct {
+	s sink
+}
+
+// StreamTo is StreamTo, writing to w.
+func (st *Streamer) StreamTo(w token.Writer, v any, o *Options) (ok bool, err error) {
+	st.s.reset(w)
+	defer st.s.release()
+	return streamTo(&st.s, v, o)
+}
+
+// StreamTuple is StreamTuple, writing to w.
+func (st *Streamer) StreamTuple(w token.Writer, elems []any, o *Options) (ok bool, err error) {
+	st.s.reset(w)
+	defer st.s.release()
+	return streamSeq(&st.s, "tuple", elems, typeTuple, o)
 }

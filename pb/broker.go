@@ -108,15 +108,15 @@ type Broker struct {
 
 	// Hot-path state (fastpath.go): token writers used under wmu, and the
 	// reader's frame, token readers, expression builder and typed decoder.
-	bw       banana.Writer
+	st       jelly.Streamer // streams values into the token writer, under wmu
 	nw       native.Writer
 	frame    []byte
-	frameBox *[]byte     // the pool's box for frame (takeFrame)
-	bigFrame int         // the longest native message body read whole
-	batch    int         // messages read since output was last written
-	lend     bool        // an answer went to a caller that reads (role.go)
-	role     *readerRole // callers reading their answers (role.go), nil if they do not
-	brd      banana.Reader
+	frameBox *[]byte       // the pool's box for frame (takeFrame)
+	bigFrame int           // the longest native message body read whole
+	batch    int           // messages read since output was last written
+	lend     bool          // an answer went to a caller that reads (role.go)
+	role     *readerRole   // callers reading their answers (role.go), nil if they do not
+	ban      *bananaTokens // in a Banana dialect (selectDialect)
 	nrd      native.Reader
 	eb       token.ExprBuilder
 	td       jelly.TypedDecoder
@@ -218,6 +218,9 @@ func newBroker(conn net.Conn, cfg *Config, isServer bool, watch *readerWatch) *B
 
 // selectDialect switches the connection to the named dialect.
 func (b *Broker) selectDialect(name string) {
+	if name != native.DialectName {
+		b.ban = &bananaTokens{}
+	}
 	switch name {
 	case native.DialectName:
 		// Messages are framed (readNativeFrame); the token reader and

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/braidkit/braid/jelly"
 	"github.com/braidkit/braid/jelly/banana"
 	"github.com/braidkit/braid/jelly/native"
 	"github.com/braidkit/braid/jelly/token"
@@ -67,8 +66,8 @@ func (b *Broker) outWriter(inline bool) token.Writer {
 		}
 		return &b.nw
 	}
-	b.bw.Reset(b.out, b.dialect, b.cfg.Limits.Banana)
-	return &b.bw
+	b.ban.w.Reset(b.out, b.dialect, b.cfg.Limits.Banana)
+	return &b.ban.w
 }
 
 // shareMin is the shortest byte string written from where it lies rather
@@ -95,7 +94,7 @@ func (b *Broker) outResult() ([]byte, error) {
 		}
 		return out, nil
 	}
-	return b.bw.Result()
+	return b.ban.w.Result()
 }
 
 // commitOut installs out as the output queue and unlocks wmu. The queue is
@@ -278,7 +277,7 @@ func (b *Broker) streamCall(cmd string, reqID int64, objectID any, method string
 	} else {
 		w.Int(0)
 	}
-	ok, err = jelly.StreamTuple(w, args, &b.sopts)
+	ok, err = b.st.StreamTuple(w, args, &b.sopts)
 	if !ok || err != nil {
 		// Let the general path produce the expression, or the error.
 		b.wmu.Unlock()
@@ -305,7 +304,7 @@ func (b *Broker) streamAnswer(reqID int64, v any) (ok bool, err error) {
 	w.List(3)
 	w.String("answer")
 	w.Int(reqID)
-	ok, err = jelly.StreamTo(w, v, &b.sopts)
+	ok, err = b.st.StreamTo(w, v, &b.sopts)
 	if !ok || err != nil {
 		b.wmu.Unlock()
 		return false, nil
@@ -405,21 +404,29 @@ func (b *Broker) releaseFrame() {
 	}
 }
 
+// bananaTokens is the Banana token writer and reader of a connection
+// that speaks a Banana dialect, made when the dialect is selected (a
+// native connection has no use for them).
+type bananaTokens struct {
+	w banana.Writer
+	r banana.Reader
+}
+
 // tokens returns a token reader over frame, in the connection's codec.
 func (b *Broker) tokens(frame []byte) token.Reader {
 	if b.native {
 		b.nrd.Reset(frame)
 		return &b.nrd
 	}
-	b.brd.Reset(frame, b.dialect)
-	return &b.brd
+	b.ban.r.Reset(frame, b.dialect)
+	return &b.ban.r
 }
 
 func (b *Broker) framesLeft() int {
 	if b.native {
 		return b.nrd.Len()
 	}
-	return b.brd.Len()
+	return b.ban.r.Len()
 }
 
 // dispatchFrame handles one incoming message held in frame. In the native
