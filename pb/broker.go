@@ -1001,11 +1001,7 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 		return nil, rv, nil
 	}
 	// The caller reads its answer itself when nobody reads (role.go).
-	var free chan struct{} // nil unless callers read
-	if b.role != nil {
-		free = b.role.free
-	}
-	if free != nil && b.takeRole() {
+	if b.role != nil && b.takeRole() {
 		if r, ok := b.readForAnswer(ctx, pc); ok {
 			putPending(pc)
 			return r.v, r.rv, r.err
@@ -1025,12 +1021,6 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 				_ = b.send([]any{"cancel", reqID})
 			}
 			return nil, rv, ctx.Err()
-		case <-free:
-			b.role.gen.Add(1)
-			if r, ok := b.readForAnswer(ctx, pc); ok {
-				putPending(pc)
-				return r.v, r.rv, r.err
-			}
 		}
 	}
 }

@@ -19,8 +19,9 @@ import (
 //
 // Reading is a role, held by one goroutine at a time: the connection's
 // reader goroutine (readLoop), a caller in readForAnswer, or nobody, when
-// the role's token lies in readerRole.free. A caller waiting for its
-// answer takes the token when it is free. Once it has its answer it puts
+// the role's token lies in readerRole.free. A caller that has sent its
+// call takes the token if it is free, and otherwise waits for its answer
+// (waiting callers do not queue for the token). Once it has its answer it puts
 // the token back for the next caller, or, while other calls wait for
 // answers, gives it to a new reader goroutine (with several calls in
 // flight, one reader handing answers out costs less than the role passing
@@ -91,11 +92,19 @@ func (b *Broker) takeRole() bool {
 	}
 }
 
-// releaseRole puts the token back, for a caller to take, or for the watch
-// to give to a new reader goroutine if nobody takes it within a tick.
+// releaseRole puts the token back, for the next caller to take, or for
+// the watch to give to a new reader goroutine if nobody takes it within a
+// tick. A call that became pending meanwhile, whose caller may have found
+// the token still held and waits for its answer, gets a reader goroutine:
+// either such a caller finds the token free, or this sees its call
+// pending.
 func (b *Broker) releaseRole() {
 	b.role.free <- struct{}{}
 	b.role.gen.Add(1) // (after the token: see readerWatch.tick)
+	if !b.nonePending() && b.takeRole() {
+		b.startReader(nil)
+		return
+	}
 	if !b.watched.Load() {
 		b.watch.add(b)
 	}
