@@ -42,6 +42,10 @@ type TypedDecoder struct {
 	// one was since Reset.
 	share  int
 	shared bool
+	// The last type decoded into and its plan: PB decodes the same few
+	// types over and over, and this spares the plan cache's lookup.
+	lastT reflect.Type
+	lastP decFunc
 }
 
 // ShareBytes makes d decode each byte string of at least min bytes into a
@@ -224,7 +228,12 @@ func (d *TypedDecoder) Decode(r token.Reader, dst reflect.Value, level int) bool
 	if !dst.CanAddr() {
 		return false
 	}
-	p := decPlanOf(dst.Type())
+	t := dst.Type()
+	p := d.lastP
+	if t != d.lastT {
+		p = decPlanOf(t)
+		d.lastT, d.lastP = t, p
+	}
 	if p == nil {
 		return false
 	}

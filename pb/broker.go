@@ -167,8 +167,9 @@ type callResult struct {
 // export is one object in the connection's export table.
 type export struct {
 	obj       any
-	kind      string // dispatch prefix
-	persp     any    // perspective bound to the object (avatar or viewer)
+	kind      string                    // dispatch prefix
+	wires     atomic.Pointer[wireTable] // the methods of obj's type and kind, by wire name (lookupWire)
+	persp     any                       // perspective bound to the object (avatar or viewer)
 	refs      int
 	onRelease func()
 	key       exportKey

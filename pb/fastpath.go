@@ -532,7 +532,7 @@ func (b *Broker) fastMessage(r token.Reader) bool {
 	if r.Next(t) != nil || t.Kind != token.Bytes {
 		return false
 	}
-	m, wire := b.cfg.methods.lookupWire(ex.obj, ex.kind, t.Bytes)
+	m, wire := b.cfg.methods.lookupWire(ex, t.Bytes)
 	if m == nil || m.view || m.variadic || m.kwargs || wire == DescribeMethod {
 		return false
 	}
@@ -588,15 +588,20 @@ type wireEntry struct {
 // maxWireNames bounds a wireTable: spellings are chosen by the peer.
 const maxWireNames = 256
 
-// lookupWire returns the method for a wire name (nil if none) and the
-// name as a string.
-func (c *methodCache) lookupWire(v any, prefix string, name []byte) (*method, string) {
-	key := cacheKey{reflect.TypeOf(v), prefix}
-	wt, ok := c.wire.Load(key)
-	if !ok {
-		wt, _ = c.wire.LoadOrStore(key, &wireTable{})
+// lookupWire returns the method of the exported object for a wire name
+// (nil if none) and the name as a string. The export keeps its table.
+func (c *methodCache) lookupWire(ex *export, name []byte) (*method, string) {
+	v, prefix := ex.obj, ex.kind
+	tab := ex.wires.Load()
+	if tab == nil {
+		key := cacheKey{reflect.TypeOf(v), prefix}
+		wt, ok := c.wire.Load(key)
+		if !ok {
+			wt, _ = c.wire.LoadOrStore(key, &wireTable{})
+		}
+		tab = wt.(*wireTable)
+		ex.wires.Store(tab)
 	}
-	tab := wt.(*wireTable)
 	if mp := tab.m.Load(); mp != nil {
 		if e, ok := (*mp)[string(name)]; ok {
 			return e.m, e.wire
