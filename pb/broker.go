@@ -423,7 +423,7 @@ func (b *Broker) sendMsg(msg []any, inline bool) error {
 		b.wmu.Unlock()
 		return err
 	}
-	b.commitOut(out, inline)
+	b.commitOut(out, inline, false)
 	return nil
 }
 
@@ -977,11 +977,12 @@ func (b *Broker) callCommand(ctx context.Context, cmd string, objectID any, meth
 		pc = getPending(typ)
 		b.pending[reqID] = pc
 	}
+	others := len(b.pending) > 1 // other calls in flight (commitOut)
 	b.mu.Unlock()
 
 	streamed := false
 	if len(kw) == 0 {
-		streamed, err = b.streamCall(cmd, reqID, objectID, method, args, wantAnswer)
+		streamed, err = b.streamCall(cmd, reqID, objectID, method, args, wantAnswer, others)
 	}
 	if !streamed {
 		var msg []any

@@ -85,7 +85,10 @@
 // the goroutine that finds no write under
 // way writes the buffer itself (a caller or a handler; a message sent
 // from elsewhere is written by a short-lived goroutine), and whatever
-// others queue meanwhile goes out in its next write. In the native
+// others queue meanwhile goes out in its next write. A caller with other
+// calls in flight first lets the goroutines ready to run go (callers whose
+// answers just came, about to send their next calls), so that their calls
+// share its write. In the native
 // dialect, a byte string of 32 KiB or more in a message its sender writes
 // itself is not copied into the buffer but written from where it lies
 // (writev), and the sender returns once it is written; a received one

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -102,8 +103,11 @@ func (b *Broker) outResult() ([]byte, error) {
 // writes what was queued meanwhile) or when the reader holds the output
 // (it writes the queue before it waits for input, see readLoop); else it
 // is written now: by the calling goroutine when inline, or by a
-// short-lived goroutine.
-func (b *Broker) commitOut(out []byte, inline bool) {
+// short-lived goroutine. An inline sender that has other calls in flight
+// (yield) lets the goroutines that are ready to run go first, once: those
+// are mostly callers whose answers just came, about to send their next
+// calls, which then go out in the same write.
+func (b *Broker) commitOut(out []byte, inline, yield bool) {
 	b.out = out
 	if b.writing || b.held || len(b.out) == 0 {
 		waits := b.held && !b.writing && len(b.out) > 0
@@ -120,6 +124,11 @@ func (b *Broker) commitOut(out []byte, inline bool) {
 		b.wmu.Unlock()
 		go b.flush()
 		return
+	}
+	if yield {
+		b.wmu.Unlock()
+		runtime.Gosched()
+		b.wmu.Lock()
 	}
 	b.flushLocked()
 }
@@ -254,7 +263,7 @@ const maxSpareOutput = 4 << 20
 
 // streamCall sends a message or cachemessage whose arguments can be
 // streamed. ok is false when they cannot (nothing was queued).
-func (b *Broker) streamCall(cmd string, reqID int64, objectID any, method string, args []any, wantAnswer bool) (ok bool, err error) {
+func (b *Broker) streamCall(cmd string, reqID int64, objectID any, method string, args []any, wantAnswer, yield bool) (ok bool, err error) {
 	if err := b.lockOut(); err != nil {
 		return true, err
 	}
@@ -289,7 +298,7 @@ func (b *Broker) streamCall(cmd string, reqID int64, objectID any, method string
 		b.wmu.Unlock()
 		return false, nil
 	}
-	b.commitOut(out, true)
+	b.commitOut(out, true, yield)
 	return true, nil
 }
 
@@ -314,7 +323,7 @@ func (b *Broker) streamAnswer(reqID int64, v any) (ok bool, err error) {
 		b.wmu.Unlock()
 		return false, nil
 	}
-	b.commitOut(out, true)
+	b.commitOut(out, true, false)
 	return true, nil
 }
 
