@@ -276,8 +276,9 @@ func (b *Broker) interrupt(seq uint64) {
 	}
 }
 
-// endRead ends a reading caller's read: its interruption cannot come
-// after this.
+// endRead ends a reading caller's read: its interruption will not run, or
+// if it is running already, finds a later sequence number or no wait and
+// does nothing (interrupt).
 func (b *Broker) endRead(stop func() bool) {
 	if stop != nil {
 		stop()

@@ -95,39 +95,13 @@ func TestFlatLimits(t *testing.T) {
 		limits = append(limits, banana.Limits{MaxExpression: n})
 	}
 	declined := 0
-	for fi, f := range testFlats {
+	for _, f := range testFlats {
 		for _, sc := range flatScalars() {
 			vals := scalarsFor(f, sc)
 			for depth := 0; depth < 3; depth++ {
 				for _, l := range limits {
-					run := func(flat bool) ([]byte, error, error) {
-						var w Writer
-						w.Reset([]byte{9}, l)
-						for range depth {
-							w.List(2)
-						}
-						var err error
-						if flat {
-							if !w.Flat(f, vals) {
-								declined++
-								err = f.Replay(&w, vals)
-							}
-						} else {
-							err = f.Replay(&w, vals)
-						}
-						// The Writer's nesting must be the same
-						// afterwards: finish the lists open.
-						for range depth {
-							w.Int(1)
-						}
-						out, rerr := w.Result()
-						return out, err, rerr
-					}
-					got, gerr, grerr := run(true)
-					want, werr, wrerr := run(false)
-					if !bytes.Equal(got, want) || errString(gerr) != errString(werr) || errString(grerr) != errString(wrerr) {
-						t.Fatalf("flat %d, scalars %v at depth %d, %+v: got %x, %v, %v; want %x, %v, %v",
-							fi, vals, depth, l, got, gerr, grerr, want, werr, wrerr)
+					if !compareFlatWrite(t, f, vals, l, depth) {
+						declined++
 					}
 				}
 			}
@@ -175,6 +149,15 @@ func checkFlatWrite(t *testing.T, data []byte) {
 	n = min(int(next()), len(data))
 	sc[3].Bytes = data[:n]
 	vals := scalarsFor(f, sc)
+	compareFlatWrite(t, f, vals, l, depth)
+}
+
+// compareFlatWrite writes f's element with vals inside depth lists under
+// limits l, once with Writer.Flat (falling back to Replay when it
+// declines) and once with Replay alone: bytes and errors must agree. It
+// reports whether Flat took the element.
+func compareFlatWrite(t *testing.T, f *token.Flat, vals []token.Token, l banana.Limits, depth int) (took bool) {
+	t.Helper()
 	run := func(flat bool) ([]byte, error, error) {
 		var w Writer
 		w.Reset([]byte{9}, l)
@@ -182,9 +165,13 @@ func checkFlatWrite(t *testing.T, data []byte) {
 			w.List(2)
 		}
 		var err error
-		if !flat || !w.Flat(f, vals) {
+		if flat && w.Flat(f, vals) {
+			took = true
+		} else {
 			err = f.Replay(&w, vals)
 		}
+		// The Writer's nesting must be the same afterwards: finish the
+		// lists open.
 		for range depth {
 			w.Int(1)
 		}
@@ -197,6 +184,7 @@ func checkFlatWrite(t *testing.T, data []byte) {
 		t.Fatalf("flat %v, scalars %v at depth %d, %+v: got %x, %v, %v; want %x, %v, %v",
 			f.Kinds(), vals, depth, l, got, gerr, grerr, want, werr, wrerr)
 	}
+	return took
 }
 
 // TestFlatFailedWriter checks that Flat declines on a Writer that has
